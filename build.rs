@@ -1,0 +1,102 @@
+//! Turns the built-in rule catalog (`src/rules/builtin/*.toml`) into static Rust data, so that
+//! start-up parses nothing: the hook's cost stays proportional to the staged diff.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+#[allow(dead_code, missing_docs)]
+#[path = "src/rules/spec.rs"]
+mod spec;
+
+fn main() {
+    let dir = Path::new("src/rules/builtin");
+    println!("cargo:rerun-if-changed={}", dir.display());
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .expect("src/rules/builtin exists")
+        .map(|e| e.expect("readable dir entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+
+    let mut ids = std::collections::BTreeSet::new();
+    let mut out = String::from("&[\n");
+    for file in &files {
+        println!("cargo:rerun-if-changed={}", file.display());
+        let text = std::fs::read_to_string(file).expect("readable rule file");
+        let parsed: spec::RuleFileSpec =
+            toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        let family = file.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+        for rule in parsed.rule {
+            check(&rule, file);
+            assert!(ids.insert(rule.id.clone()), "{}: duplicate rule id {}", file.display(), rule.id);
+            emit(&mut out, &rule, family);
+        }
+    }
+    out.push_str("]\n");
+    let dest = Path::new(&std::env::var("OUT_DIR").expect("OUT_DIR")).join("builtin_rules.rs");
+    std::fs::write(dest, out).expect("write generated rules");
+}
+
+fn check(rule: &spec::RuleSpec, file: &Path) {
+    let at = || format!("{}: rule {}", file.display(), rule.id);
+    assert!(
+        matches!(rule.severity.as_str(), "critical" | "high" | "medium" | "low"),
+        "{}: unknown severity {:?}",
+        at(),
+        rule.severity
+    );
+    assert!(rule.regex.is_some() || rule.path.is_some(), "{}: needs regex or path", at());
+    assert!(
+        rule.regex.is_none() || !rule.keywords.is_empty(),
+        "{}: a content rule needs keywords for the prefilter",
+        at()
+    );
+    assert!(
+        rule.keywords.iter().all(|k| k.len() >= 3 && k.is_ascii()),
+        "{}: keywords must be ASCII and at least 3 bytes",
+        at()
+    );
+}
+
+fn emit(out: &mut String, r: &spec::RuleSpec, family: &str) {
+    let list = |v: &[String]| {
+        let items: Vec<String> = v.iter().map(|s| format!("{s:?}")).collect();
+        format!("&[{}]", items.join(", "))
+    };
+    let opt = |v: &Option<String>| match v {
+        Some(s) => format!("Some({s:?})"),
+        None => "None".to_string(),
+    };
+    let keywords: Vec<String> = r.keywords.iter().map(|k| k.to_ascii_lowercase()).collect();
+    writeln!(
+        out,
+        "RuleDef {{ id: {:?}, family: {:?}, name: {:?}, description: {:?}, severity: Severity::{}, \
+         keywords: {}, regex: {}, path: {}, entropy: {}, validator: {}, placeholders: {}, \
+         revoke: {:?}, url: {:?}, instead: {:?}, examples: {}, negative_examples: {} }},",
+        r.id,
+        family,
+        r.name,
+        r.description,
+        capitalize(&r.severity),
+        list(&keywords),
+        opt(&r.regex),
+        opt(&r.path),
+        match r.entropy {
+            Some(e) => format!("Some({e:?}_f64)"),
+            None => "None".to_string(),
+        },
+        opt(&r.validator),
+        r.placeholders,
+        r.remediation.revoke,
+        r.remediation.url,
+        r.remediation.instead,
+        list(&r.examples),
+        list(&r.negative_examples),
+    )
+    .expect("write to string");
+}
+
+fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+}

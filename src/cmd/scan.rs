@@ -1,0 +1,51 @@
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+
+use super::{Collector, Outcome};
+use crate::cli::ScanArgs;
+use crate::env::Env;
+use crate::report::term::{self, ColorChoice, Stream};
+use crate::report::{self, Report};
+use crate::scan::Engine;
+use crate::source::{self, Limits};
+use crate::{git, policy};
+
+/// `leakgate scan`: the staged change, paths, or stdin; the report goes to stdout.
+pub fn run(args: &ScanArgs, env: &Env, color: ColorChoice, verbose: bool) -> Result<Outcome> {
+    let repo = if args.staged { Some(git::open_for_hook()?) } else { git2::Repository::open_from_env().ok() };
+    let root = repo.as_ref().and_then(|r| r.workdir()).map(std::path::Path::to_path_buf);
+    let policy = policy::resolve(root.as_deref())?;
+    let engine = Engine::new(policy.rules())?;
+    let mut collector = Collector::new(&engine);
+    let limits = Limits { max_file_bytes: policy.max_file_bytes };
+    let stats = match (&repo, args.staged) {
+        (Some(repo), true) => {
+            source::staged::scan(repo, env.git_index_file.as_deref(), limits, &mut collector)?
+        }
+        _ if args.paths.len() == 1 && args.paths[0].as_os_str() == "-" => {
+            source::stdin::scan(&mut std::io::stdin().lock(), &mut collector)?
+        }
+        _ => {
+            let paths = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
+            source::paths::scan(&paths, limits, &mut collector)?
+        }
+    };
+
+    let report = Report {
+        context: report::Context::Scan,
+        findings: &collector.findings,
+        stats: &stats,
+        block_severity: policy.block_severity,
+        max_file_bytes: policy.max_file_bytes,
+    };
+    term::apply(color, env, Stream::Stdout);
+    let mut out = std::io::stdout().lock();
+    report::human::write(&mut out, &report).context("writing the report")?;
+    if verbose && report.findings.is_empty() {
+        report::human::write_summary(&mut out, &report).context("writing the report")?;
+    }
+    out.flush().context("writing the report")?;
+    Ok(if report.blocking() > 0 { Outcome::Blocked } else { Outcome::Clean })
+}

@@ -1,0 +1,34 @@
+//! One snapshot of the environment variables leakgate reads, taken once at start-up and passed
+//! down, so that nothing deep in the library reads the environment behind the caller's back.
+
+use std::ffi::OsString;
+
+/// The variables leakgate reads.
+#[derive(Debug, Clone, Default)]
+pub struct Env {
+    /// `GIT_INDEX_FILE`: the index git is committing (set for commit hooks).
+    pub git_index_file: Option<OsString>,
+    /// `NO_COLOR` (non-empty disables colour).
+    pub no_color: bool,
+    /// `CLICOLOR_FORCE` (set and not `0` forces colour).
+    pub clicolor_force: bool,
+    /// `CLICOLOR=0` disables colour.
+    pub clicolor_off: bool,
+    /// `TERM` is unset or `dumb`.
+    pub dumb_term: bool,
+}
+
+impl Env {
+    /// Reads the process environment.
+    pub fn from_process() -> Env {
+        let var = |k: &str| std::env::var_os(k);
+        let set_and_not = |k: &str, v: &str| var(k).is_some_and(|x| !x.is_empty() && x != v);
+        Env {
+            git_index_file: var("GIT_INDEX_FILE").filter(|v| !v.is_empty()),
+            no_color: var("NO_COLOR").is_some_and(|v| !v.is_empty()),
+            clicolor_force: set_and_not("CLICOLOR_FORCE", "0"),
+            clicolor_off: var("CLICOLOR").is_some_and(|v| v == "0"),
+            dumb_term: var("TERM").is_none_or(|t| t == "dumb"),
+        }
+    }
+}

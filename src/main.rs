@@ -1,0 +1,63 @@
+//! The `leakgate` binary: parse, run, map the outcome to an exit code.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+use leakgate::cli::{Cli, Command};
+use leakgate::cmd::{self, Outcome, UsageError};
+use leakgate::env::Env;
+use leakgate::hook::ForeignHook;
+use leakgate::policy::PolicyError;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            e.print().ok();
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+        }
+    };
+    std::panic::set_hook(Box::new(|info| {
+        let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+        writeln!(
+            std::io::stderr(),
+            "leakgate: internal error (a bug{at}); blocked to be safe. Please report it."
+        )
+        .ok();
+    }));
+    let env = Env::from_process();
+    match std::panic::catch_unwind(|| cmd::run(&cli, &env)) {
+        Ok(Ok(Outcome::Clean)) => ExitCode::SUCCESS,
+        Ok(Ok(Outcome::Blocked)) => ExitCode::from(1),
+        Ok(Err(e)) => report_error(&cli, &e),
+        Err(_) => ExitCode::from(3),
+    }
+}
+
+/// Prints the error chain once and picks the exit code: 2 for usage and policy errors, 3 for
+/// everything else (which still blocks the commit: fail closed).
+fn report_error(cli: &Cli, e: &anyhow::Error) -> ExitCode {
+    if is_broken_pipe(e) {
+        return ExitCode::SUCCESS;
+    }
+    let usage = e.downcast_ref::<UsageError>().is_some()
+        || e.downcast_ref::<PolicyError>().is_some()
+        || e.downcast_ref::<ForeignHook>().is_some();
+    let mut err = std::io::stderr().lock();
+    writeln!(err, "leakgate: error: {e}").ok();
+    for cause in e.chain().skip(1) {
+        writeln!(err, "  cause: {cause}").ok();
+    }
+    if matches!(cli.command, Command::PreCommit) {
+        let why = if usage { "fix the problem above" } else { "leakgate could not check it" };
+        writeln!(err, "leakgate: the commit is blocked to be safe ({why}).").ok();
+    }
+    ExitCode::from(if usage { 2 } else { 3 })
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain()
+        .filter_map(|c| c.downcast_ref::<std::io::Error>())
+        .any(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+}

@@ -1,0 +1,161 @@
+//! The human report: findings grouped by file, then what to do, then one summary line.
+
+use std::io::{self, Write};
+
+use colored::Colorize;
+
+use super::{Context, Report};
+use crate::rules::{RuleDef, Severity};
+use crate::scan::Finding;
+
+/// Writes `report` for a person.
+///
+/// # Errors
+/// Writing fails.
+pub fn write(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()> {
+    write_skips(out, report)?;
+    if report.findings.is_empty() {
+        return Ok(());
+    }
+    write_findings(out, report)?;
+    if report.blocking() > 0 {
+        write_remedies(out, report)?;
+    }
+    write_summary(out, report)
+}
+
+fn write_skips(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()> {
+    for (path, size) in &report.stats.too_large_skipped {
+        writeln!(
+            out,
+            "{} {path} was not scanned: {} is over the {} limit (max-file-bytes in .leakgate.toml)",
+            "warning:".yellow().bold(),
+            human_bytes(*size),
+            human_bytes(report.max_file_bytes)
+        )?;
+    }
+    Ok(())
+}
+
+fn write_findings(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()> {
+    let mut current: Option<&str> = None;
+    for finding in report.findings {
+        if current != Some(finding.path.as_str()) {
+            writeln!(out, "\n{}", finding.path.bold())?;
+            current = Some(&finding.path);
+        }
+        let location = if finding.line == 0 {
+            "file".to_string()
+        } else {
+            format!("{}:{}", finding.line, finding.column)
+        };
+        let verdict = if finding.severity >= report.block_severity { "" } else { " (warning only)" };
+        writeln!(
+            out,
+            "  {:<8} {}  {} [{}]  {}  {}{}",
+            location,
+            finding.rule.id.yellow(),
+            finding.rule.name,
+            paint(finding.severity),
+            finding.secret.redacted().cyan(),
+            finding.fingerprint.dimmed(),
+            verdict
+        )?;
+    }
+    writeln!(out)
+}
+
+fn paint(severity: Severity) -> colored::ColoredString {
+    match severity {
+        Severity::Critical | Severity::High => severity.as_str().red().bold(),
+        Severity::Medium => severity.as_str().yellow(),
+        Severity::Low => severity.as_str().normal(),
+    }
+}
+
+fn write_remedies(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()> {
+    let blocking: Vec<&Finding> =
+        report.findings.iter().filter(|f| f.severity >= report.block_severity).collect();
+    let mut paths: Vec<&str> = blocking.iter().map(|f| f.path.as_str()).collect();
+    paths.dedup();
+    let mut rules: Vec<&RuleDef> = Vec::new();
+    for f in &blocking {
+        if !rules.iter().any(|r| r.id == f.rule.id) {
+            rules.push(f.rule);
+        }
+    }
+    writeln!(out, "{}", "What to do now".bold())?;
+    let step1 = if report.context == Context::Commit {
+        "1. Take the secret out of this commit: edit the file to remove the value, then stage it again"
+    } else {
+        "1. Take the secret out of the file: remove the value"
+    };
+    writeln!(out, "  {step1}")?;
+    for path in &paths {
+        if report.context == Context::Commit {
+            writeln!(out, "       git add {path}    (or unstage the file: git restore --staged {path})")?;
+        }
+    }
+    writeln!(out, "     and replace it with a reference read at run time:")?;
+    for rule in &rules {
+        if !rule.instead.is_empty() {
+            writeln!(out, "       {}: {}", rule.id.yellow(), rule.instead)?;
+        }
+    }
+    writeln!(out, "  2. If the value was ever real, revoke and rotate it at the provider:")?;
+    for rule in &rules {
+        let url = if rule.url.is_empty() { String::new() } else { format!(" {}", rule.url.underline()) };
+        writeln!(out, "       {}: {}{url}", rule.id.yellow(), rule.revoke)?;
+    }
+    writeln!(
+        out,
+        "  3. If it was already pushed or shared, rewriting history is not enough: revoke it first.\n"
+    )
+}
+
+/// Writes the one-line summary (also used alone in verbose mode when nothing was found).
+///
+/// # Errors
+/// Writing fails.
+pub fn write_summary(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()> {
+    let stats = report.stats;
+    let blocking = report.blocking();
+    let mut line = format!(
+        "{} finding{} ({blocking} blocking) in {} file{} scanned",
+        report.findings.len(),
+        plural(report.findings.len()),
+        stats.files_scanned,
+        plural(stats.files_scanned)
+    );
+    if !stats.binary_skipped.is_empty() {
+        line.push_str(&format!(", {} binary skipped", stats.binary_skipped.len()));
+    }
+    if !stats.too_large_skipped.is_empty() {
+        line.push_str(&format!(", {} too large skipped", stats.too_large_skipped.len()));
+    }
+    let verdict = match (report.context, blocking > 0) {
+        (Context::Commit, true) => "commit blocked".red().bold().to_string(),
+        (Context::Commit, false) => "commit allowed".green().to_string(),
+        (Context::Scan, true) => "secrets found".red().bold().to_string(),
+        (Context::Scan, false) => "no blocking secrets".green().to_string(),
+    };
+    writeln!(out, "leakgate: {line}: {verdict}")
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+fn human_bytes(n: u64) -> String {
+    if n >= 1 << 20 {
+        format!("{:.1} MiB", n as f64 / f64::from(1u32 << 20))
+    } else if n >= 1 << 10 {
+        format!("{:.1} KiB", n as f64 / 1024.0)
+    } else {
+        format!("{n} bytes")
+    }
+}

@@ -1,0 +1,1 @@
+//! Integration tests: the real leakgate binary against real git repositories in temp dirs.
