@@ -1,1 +1,6 @@
 //! Integration tests: the real leakgate binary against real git repositories in temp dirs.
+
+mod harness;
+mod install;
+mod pre_commit;
+mod scan;

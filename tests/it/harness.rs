@@ -1,0 +1,209 @@
+//! A temp repository driven by the real `git`, with a sanitised environment, and fake secrets
+//! generated at run time (this repository must never contain a credential-looking string).
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use leakgate::rules::example::{alphabet, Rng};
+use tempfile::TempDir;
+
+/// The leakgate binary under test.
+pub fn leakgate_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_leakgate")
+}
+
+/// A git repository in a temp dir, with its own HOME and config.
+pub struct TestRepo {
+    _tmp: TempDir,
+    pub root: PathBuf,
+    home: PathBuf,
+}
+
+impl TestRepo {
+    /// `git init` in a fresh temp dir (branch `main`), with a committer identity.
+    pub fn new() -> TestRepo {
+        TestRepo::in_subdir("repo")
+    }
+
+    /// Like `new`, with the work tree at `name` inside the temp dir (spaces and non-ASCII allowed).
+    pub fn in_subdir(name: &str) -> TestRepo {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let home = tmp.path().join("home");
+        std::fs::create_dir_all(&home).expect("home dir");
+        std::fs::write(home.join(".gitconfig"), "").expect("empty global config");
+        let root = tmp.path().join(name);
+        std::fs::create_dir_all(&root).expect("repo dir");
+        let repo = TestRepo { _tmp: tmp, root, home };
+        repo.git(&["init", "-q", "-b", "main"]);
+        repo.git(&["config", "user.email", "dev@example.invalid"]);
+        repo.git(&["config", "user.name", "Dev"]);
+        repo.git(&["config", "commit.gpgsign", "false"]);
+        repo
+    }
+
+    /// A command with the sanitised environment, run in the work tree.
+    pub fn command(&self, program: impl AsRef<OsStr>) -> Command {
+        let mut cmd = Command::new(program);
+        cmd.current_dir(&self.root)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", &self.home)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", self.home.join(".gitconfig"))
+            .env("XDG_CONFIG_HOME", self.home.join(".config"))
+            .env("XDG_CACHE_HOME", self.home.join(".cache"))
+            .env("NO_COLOR", "1")
+            .env("LANG", "C");
+        cmd
+    }
+
+    /// Runs git and returns its output (whatever the exit status).
+    pub fn git_output(&self, args: &[&str]) -> Output {
+        self.command("git").args(args).output().expect("git runs")
+    }
+
+    /// Runs git and panics (with its stderr) if it fails.
+    pub fn git(&self, args: &[&str]) -> String {
+        let out = self.git_output(args);
+        assert!(out.status.success(), "git {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Runs leakgate in the work tree.
+    pub fn leakgate(&self, args: &[&str]) -> Run {
+        Run::from(self.command(leakgate_bin()).args(args).output().expect("leakgate runs"))
+    }
+
+    /// Writes a file (creating parent directories).
+    pub fn write(&self, path: &str, content: impl AsRef<[u8]>) {
+        let full = self.root.join(path);
+        if let Some(parent) = full.parent() {
+            std::fs::create_dir_all(parent).expect("parent dirs");
+        }
+        std::fs::write(full, content).expect("write file");
+    }
+
+    /// `git add` the paths.
+    pub fn add(&self, paths: &[&str]) {
+        let mut args = vec!["add", "--"];
+        args.extend_from_slice(paths);
+        self.git(&args);
+    }
+
+    /// Commits what is staged without running hooks (to set up history).
+    pub fn commit_unchecked(&self, message: &str) {
+        self.git(&["commit", "-q", "--no-verify", "-m", message]);
+    }
+
+    /// Installs the hook the way a user would.
+    pub fn install_hook(&self) {
+        let run = self.leakgate(&["install"]);
+        assert_eq!(run.code, 0, "install failed: {}", run.stderr);
+    }
+
+    /// `git commit` through the installed hook; the result carries git's exit code and output.
+    pub fn commit(&self, args: &[&str]) -> Run {
+        let mut all = vec!["commit", "-q"];
+        all.extend_from_slice(args);
+        Run::from(self.git_output(&all))
+    }
+
+    /// Path of a file inside the repository.
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.root.join(rel)
+    }
+
+    /// The git dir.
+    pub fn git_dir(&self) -> PathBuf {
+        self.root.join(".git")
+    }
+}
+
+/// A finished process.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(out: Output) -> Run {
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
+impl Run {
+    /// stdout and stderr together.
+    pub fn all(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
+
+    /// Asserts the secret appears nowhere in the output, without ever printing it.
+    pub fn assert_no_leak(&self, secret: &str) {
+        let len = secret.len();
+        assert!(!self.all().contains(secret), "the output contains a full {len}-char secret");
+    }
+}
+
+/// Generates fake secrets of real formats, from a seed, at run time.
+pub struct Fakes(Rng);
+
+impl Fakes {
+    pub fn new(seed: u64) -> Fakes {
+        Fakes(Rng::new(seed))
+    }
+
+    fn chars(&mut self, class: &str, len: usize) -> String {
+        self.0.string(alphabet(class).expect("known class"), len)
+    }
+
+    /// An AWS access key id.
+    pub fn aws_key_id(&mut self) -> String {
+        ["AK", "IA"].concat() + &self.chars("base32", 16)
+    }
+
+    /// A classic GitHub personal access token.
+    pub fn github_token(&mut self) -> String {
+        ["gh", "p_"].concat() + &self.chars("alnum", 36)
+    }
+
+    /// A PEM RSA private key block (random body).
+    pub fn pem_block(&mut self) -> String {
+        let kind = ["RSA PRIV", "ATE KEY"].concat();
+        let mut block = format!("-----BEGIN {kind}-----\n");
+        for _ in 0..6 {
+            block.push_str(&self.chars("base64", 64));
+            block.push('\n');
+        }
+        block.push_str(&format!("-----END {kind}-----"));
+        block
+    }
+}
+
+/// Whether the report names `path` and a finding at `line` for `rule`.
+pub fn reports(run: &Run, path: &str, line: u32, rule: &str) -> bool {
+    let text = run.all();
+    let mut in_file = false;
+    for l in text.lines() {
+        if !l.starts_with(' ') && !l.is_empty() {
+            in_file = l.trim() == path;
+            continue;
+        }
+        let t = l.trim_start();
+        if in_file && t.starts_with(&format!("{line}:")) && t.contains(rule) {
+            return true;
+        }
+    }
+    false
+}
+
+/// Makes `path` exist relative to the test's temp dir (used for hooks paths).
+pub fn ensure_dir(path: &Path) {
+    std::fs::create_dir_all(path).expect("create dir");
+}
