@@ -17,6 +17,7 @@ pub fn write(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()> {
     if report.findings.is_empty() {
         return Ok(());
     }
+    write_headline(out, report)?;
     write_findings(out, report)?;
     if report.blocking() > 0 {
         write_remedies(out, report)?;
@@ -35,6 +36,29 @@ fn write_skips(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// First line, so that a commit dialog showing only the top of the output still says why.
+fn write_headline(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()> {
+    let blocking = report.blocking();
+    let files = {
+        let mut paths: Vec<&str> = report.findings.iter().map(|f| f.path.as_str()).collect();
+        paths.sort_unstable();
+        paths.dedup();
+        paths.len()
+    };
+    let what = match (report.context, blocking) {
+        (Context::Commit, 0) => "this commit may add secrets (warnings only)".to_string(),
+        (Context::Commit, n) => {
+            format!("commit blocked: it adds {n} secret{} in {files} file{}", plural(n), plural(files))
+        }
+        (Context::Scan, _) => {
+            let n = report.findings.len();
+            format!("{n} possible secret{} in {files} file{}", plural(n), plural(files))
+        }
+    };
+    let painted = if blocking > 0 { what.red().bold() } else { what.yellow() };
+    writeln!(out, "leakgate: {painted}")
 }
 
 fn write_findings(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()> {

@@ -341,3 +341,36 @@ fn a_repository_path_with_spaces_and_non_ascii_works() {
     assert_ne!(run.code, 0, "{}", run.stderr);
     assert!(run.stderr.contains("aws.access-key-id"), "{}", run.stderr);
 }
+
+#[test]
+fn sparse_index_falls_back_to_git_plumbing() {
+    let repo = repo_with_history();
+    repo.write("kept/a.txt", "a\n");
+    repo.write("hidden/b.txt", "b\n");
+    repo.add(&["kept/a.txt", "hidden/b.txt"]);
+    repo.commit_unchecked("dirs");
+    repo.git(&["sparse-checkout", "init", "--cone", "--sparse-index"]);
+    repo.git(&["sparse-checkout", "set", "kept"]);
+    let key = Fakes::new(18).aws_key_id();
+    repo.write("kept/a.txt", format!("a\nkey = {key}\n"));
+    repo.add(&["kept/a.txt"]);
+    let run = repo.commit(&["-m", "sparse"]);
+    assert_ne!(run.code, 0, "sparse index: {}", run.stderr);
+    assert!(reports(&run, "kept/a.txt", 2, "aws.access-key-id"), "{}", run.stderr);
+}
+
+#[test]
+fn submodule_pointers_are_not_descended_into_and_symlinks_do_not_break() {
+    let repo = repo_with_history();
+    let sub = TestRepo::new();
+    sub.write("s.txt", "s\n");
+    sub.add(&["s.txt"]);
+    sub.commit_unchecked("s");
+    let url = format!("file://{}", sub.root.display());
+    repo.git(&["-c", "protocol.file.allow=always", "submodule", "add", "-q", &url, "vendor/sub"]);
+    #[cfg(unix)]
+    std::os::unix::fs::symlink("README.md", repo.path("link.md")).expect("symlink");
+    repo.git(&["add", "-A"]);
+    let run = repo.commit(&["-m", "submodule and symlink"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
