@@ -34,23 +34,54 @@ pub enum Color {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// The git hook: scan the staged change and block the commit if it adds a secret.
-    PreCommit,
+    PreCommit(PreCommitArgs),
+    /// The git hook: read git's pre-push lines on stdin and block the push if any outgoing
+    /// commit adds a secret.
+    PrePush(PrePushArgs),
     /// Scan the staged change, files and directories, or standard input (`-`).
     Scan(ScanArgs),
-    /// Install the pre-commit hook into the hooks directory git uses for this repository.
+    /// Install the hooks into the hooks directory git uses for this repository (or for every
+    /// repository with --global).
     Install(InstallArgs),
-    /// Remove the hook leakgate installed, restoring any hook it replaced.
-    Uninstall,
+    /// Remove the hooks leakgate installed, restoring any hook it replaced.
+    Uninstall(UninstallArgs),
+    /// Report which hooks git will really run for this repository, and whether leakgate is
+    /// among them.
+    Doctor,
     /// List the rules of the policy in force.
     Rules,
+}
+
+/// `leakgate pre-commit`.
+#[derive(Debug, clap::Args)]
+pub struct PreCommitArgs {
+    /// Only these paths (the pre-commit framework passes them): their staged lines, or their
+    /// whole staged content when they have no staged change (`pre-commit run --all-files`).
+    pub files: Vec<String>,
+}
+
+/// `leakgate pre-push`.
+#[derive(Debug, clap::Args)]
+pub struct PrePushArgs {
+    /// The remote name (or URL when pushing to a URL), as git passes it.
+    pub remote: Option<String>,
+    /// The remote URL, as git passes it.
+    pub url: Option<String>,
 }
 
 /// `leakgate scan`.
 #[derive(Debug, clap::Args)]
 pub struct ScanArgs {
     /// Scan the staged change (what `git commit` would record), as the hook does.
-    #[arg(long, conflicts_with = "paths")]
+    #[arg(long, conflicts_with_all = ["paths", "range", "history"])]
     pub staged: bool,
+    /// Scan each commit of a range (`A..B`, or everything reachable from one revision), as a CI
+    /// gate does: `leakgate scan --range origin/main..HEAD`.
+    #[arg(long, value_name = "A..B", conflicts_with_all = ["paths", "history"])]
+    pub range: Option<String>,
+    /// Scan every commit reachable from any ref: an inventory of what already leaked.
+    #[arg(long, conflicts_with = "paths")]
+    pub history: bool,
     /// Files or directories to scan (`-` for standard input); default: the current directory.
     pub paths: Vec<PathBuf>,
 }
@@ -58,8 +89,29 @@ pub struct ScanArgs {
 /// `leakgate install`.
 #[derive(Debug, clap::Args)]
 pub struct InstallArgs {
-    /// Replace a pre-commit hook that leakgate did not write (it is kept as
-    /// `pre-commit.leakgate-backup`).
+    /// Install the pre-commit hook (the default when no hook is named).
+    #[arg(long)]
+    pub pre_commit: bool,
+    /// Install the pre-push hook.
+    #[arg(long)]
+    pub pre_push: bool,
+    /// For every repository of this user: git config-based hooks where git >= 2.54, else a
+    /// global `core.hooksPath` whose shims also run each repository's own hooks.
+    #[arg(long)]
+    pub global: bool,
+    /// Keep a hook leakgate did not write and run it before leakgate (its failure still fails).
+    #[arg(long, conflicts_with = "force")]
+    pub chain: bool,
+    /// Replace a hook leakgate did not write (it is kept as `<hook>.leakgate-backup` and
+    /// restored by `uninstall`).
     #[arg(long)]
     pub force: bool,
+}
+
+/// `leakgate uninstall`.
+#[derive(Debug, clap::Args)]
+pub struct UninstallArgs {
+    /// Remove the global install instead of this repository's hooks.
+    #[arg(long)]
+    pub global: bool,
 }

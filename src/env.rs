@@ -16,12 +16,29 @@ pub struct Env {
     pub clicolor_off: bool,
     /// `TERM` is unset or `dumb`.
     pub dumb_term: bool,
+    /// The pre-commit framework's pre-push variables (it consumes git's stdin itself).
+    pub pre_commit_push: PreCommitPush,
+}
+
+/// `PRE_COMMIT_FROM_REF`, `PRE_COMMIT_TO_REF`, `PRE_COMMIT_REMOTE_NAME`,
+/// `PRE_COMMIT_LOCAL_BRANCH`, as the pre-commit framework sets them for pre-push hooks.
+#[derive(Debug, Clone, Default)]
+pub struct PreCommitPush {
+    /// What the remote has (absent for a new branch).
+    pub from_ref: Option<String>,
+    /// What is being pushed.
+    pub to_ref: Option<String>,
+    /// The remote's name.
+    pub remote_name: Option<String>,
+    /// The local branch being pushed (set even in the framework's "all files" mode).
+    pub local_branch: Option<String>,
 }
 
 impl Env {
     /// Reads the process environment.
     pub fn from_process() -> Env {
         let var = |k: &str| std::env::var_os(k);
+        let text = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
         let set_and_not = |k: &str, v: &str| var(k).is_some_and(|x| !x.is_empty() && x != v);
         Env {
             git_index_file: var("GIT_INDEX_FILE").filter(|v| !v.is_empty()),
@@ -29,6 +46,12 @@ impl Env {
             clicolor_force: set_and_not("CLICOLOR_FORCE", "0"),
             clicolor_off: var("CLICOLOR").is_some_and(|v| v == "0"),
             dumb_term: var("TERM").is_none_or(|t| t == "dumb"),
+            pre_commit_push: PreCommitPush {
+                from_ref: text("PRE_COMMIT_FROM_REF"),
+                to_ref: text("PRE_COMMIT_TO_REF"),
+                remote_name: text("PRE_COMMIT_REMOTE_NAME"),
+                local_branch: text("PRE_COMMIT_LOCAL_BRANCH"),
+            },
         }
     }
 }

@@ -7,7 +7,8 @@ use clap::Parser;
 use leakgate::cli::{Cli, Command};
 use leakgate::cmd::{self, Outcome, UsageError};
 use leakgate::env::Env;
-use leakgate::hook::ForeignHook;
+use leakgate::git::MalformedPushLine;
+use leakgate::hook::ForeignHooks;
 use leakgate::policy::PolicyError;
 
 fn main() -> ExitCode {
@@ -43,15 +44,21 @@ fn report_error(cli: &Cli, e: &anyhow::Error) -> ExitCode {
     }
     let usage = e.downcast_ref::<UsageError>().is_some()
         || e.downcast_ref::<PolicyError>().is_some()
-        || e.downcast_ref::<ForeignHook>().is_some();
+        || e.downcast_ref::<ForeignHooks>().is_some()
+        || e.downcast_ref::<MalformedPushLine>().is_some();
     let mut err = std::io::stderr().lock();
     writeln!(err, "leakgate: error: {e}").ok();
     for cause in e.chain().skip(1) {
         writeln!(err, "  cause: {cause}").ok();
     }
-    if matches!(cli.command, Command::PreCommit) {
+    let what = match cli.command {
+        Command::PreCommit(_) => Some("commit"),
+        Command::PrePush(_) => Some("push"),
+        _ => None,
+    };
+    if let Some(what) = what {
         let why = if usage { "fix the problem above" } else { "leakgate could not check it" };
-        writeln!(err, "leakgate: the commit is blocked to be safe ({why}).").ok();
+        writeln!(err, "leakgate: the {what} is blocked to be safe ({why}).").ok();
     }
     ExitCode::from(if usage { 2 } else { 3 })
 }

@@ -1,7 +1,9 @@
 //! One module per subcommand; each returns an [`Outcome`] and leaves exit codes to `main`.
 
+mod doctor;
 mod install;
 mod pre_commit;
+mod pre_push;
 mod rules;
 mod scan;
 
@@ -48,12 +50,30 @@ pub fn run(cli: &Cli, env: &Env) -> Result<Outcome> {
         Color::Never => ColorChoice::Never,
     };
     match &cli.command {
-        Command::PreCommit => pre_commit::run(env, color, cli.verbose),
+        Command::PreCommit(args) => pre_commit::run(args, env, color, cli.verbose),
+        Command::PrePush(args) => pre_push::run(args, env, color, cli.verbose),
         Command::Scan(args) => scan::run(args, env, color, cli.verbose),
         Command::Install(args) => install::install(args),
-        Command::Uninstall => install::uninstall(),
+        Command::Uninstall(args) => install::uninstall(args),
+        Command::Doctor => doctor::run(),
         Command::Rules => rules::run(),
     }
+}
+
+/// Scans commits (oldest first) in parallel; each secret is reported once, at the commit that
+/// introduced it, with the number of other places that carry it.
+fn scan_commits(
+    repo: &git2::Repository,
+    commits: &[git2::Oid],
+    policy: &crate::policy::ResolvedPolicy,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<(Vec<Finding>, crate::source::SourceStats)> {
+    let engine = Engine::new(policy.rules())?;
+    let limits = crate::source::Limits { max_file_bytes: policy.max_file_bytes };
+    let (sinks, stats) =
+        crate::source::commits::scan(repo.path(), commits, limits, || Collector::new(&engine), progress)?;
+    let findings = sinks.into_iter().flat_map(|c| c.findings).collect();
+    Ok((crate::scan::dedup_by_secret(findings), stats))
 }
 
 /// Feeds a source's output to the engine and keeps the findings.

@@ -3,6 +3,7 @@ use std::io::Write;
 use anyhow::{Context, Result};
 
 use super::{Collector, Outcome};
+use crate::cli::PreCommitArgs;
 use crate::env::Env;
 use crate::report::term::{self, ColorChoice, Stream};
 use crate::report::{self, Report};
@@ -11,14 +12,15 @@ use crate::source::{self, Limits};
 use crate::{git, policy};
 
 /// The hook: scan exactly what the commit will record; report on stderr (git shows it).
-pub fn run(env: &Env, color: ColorChoice, verbose: bool) -> Result<Outcome> {
+pub fn run(args: &PreCommitArgs, env: &Env, color: ColorChoice, verbose: bool) -> Result<Outcome> {
     let repo = git::open_for_hook()?;
     let root = git::workdir(&repo)?;
     let policy = policy::resolve(Some(root))?;
     let engine = Engine::new(policy.rules())?;
     let mut collector = Collector::new(&engine);
     let limits = Limits { max_file_bytes: policy.max_file_bytes };
-    let stats = source::staged::scan(&repo, env.git_index_file.as_deref(), limits, &mut collector)?;
+    let stats =
+        source::staged::scan(&repo, env.git_index_file.as_deref(), &args.files, limits, &mut collector)?;
 
     let report = Report {
         context: report::Context::Commit,

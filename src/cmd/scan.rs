@@ -1,41 +1,44 @@
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
+use git2::Repository;
 
-use super::{Collector, Outcome};
+use super::{scan_commits, Collector, Outcome};
 use crate::cli::ScanArgs;
 use crate::env::Env;
+use crate::policy::ResolvedPolicy;
 use crate::report::term::{self, ColorChoice, Stream};
 use crate::report::{self, Report};
-use crate::scan::Engine;
-use crate::source::{self, Limits};
+use crate::scan::{Engine, Finding};
+use crate::source::{self, Limits, SourceStats};
 use crate::{git, policy};
 
-/// `leakgate scan`: the staged change, paths, or stdin; the report goes to stdout.
+/// `leakgate scan`: the staged change, a commit range, the whole history, paths, or stdin; the
+/// report goes to stdout.
 pub fn run(args: &ScanArgs, env: &Env, color: ColorChoice, verbose: bool) -> Result<Outcome> {
-    let repo = if args.staged { Some(git::open_for_hook()?) } else { git2::Repository::open_from_env().ok() };
+    let wants_git = args.staged || args.range.is_some() || args.history;
+    let repo = if wants_git { Some(git::open_for_hook()?) } else { Repository::open_from_env().ok() };
     let root = repo.as_ref().and_then(|r| r.workdir()).map(std::path::Path::to_path_buf);
     let policy = policy::resolve(root.as_deref())?;
-    let engine = Engine::new(policy.rules())?;
-    let mut collector = Collector::new(&engine);
-    let limits = Limits { max_file_bytes: policy.max_file_bytes };
-    let stats = match (&repo, args.staged) {
-        (Some(repo), true) => {
-            source::staged::scan(repo, env.git_index_file.as_deref(), limits, &mut collector)?
-        }
-        _ if args.paths.len() == 1 && args.paths[0].as_os_str() == "-" => {
-            source::stdin::scan(&mut std::io::stdin().lock(), &mut collector)?
+    let (findings, stats, context) = match &repo {
+        Some(repo) if args.range.is_some() || args.history => {
+            let commits = match &args.range {
+                Some(range) => git::range_commits(repo, range)?,
+                None => git::all_commits(repo)?,
+            };
+            let (findings, stats) =
+                with_progress(commits.len(), |tick| scan_commits(repo, &commits, &policy, tick))?;
+            (findings, stats, report::Context::History)
         }
         _ => {
-            let paths = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
-            source::paths::scan(&paths, limits, &mut collector)?
+            let (findings, stats) = scan_content(args, repo.as_ref(), env, &policy)?;
+            (findings, stats, report::Context::Scan)
         }
     };
-
     let report = Report {
-        context: report::Context::Scan,
-        findings: &collector.findings,
+        context,
+        findings: &findings,
         stats: &stats,
         block_severity: policy.block_severity,
         max_file_bytes: policy.max_file_bytes,
@@ -48,4 +51,44 @@ pub fn run(args: &ScanArgs, env: &Env, color: ColorChoice, verbose: bool) -> Res
     }
     out.flush().context("writing the report")?;
     Ok(if report.blocking() > 0 { Outcome::Blocked } else { Outcome::Clean })
+}
+
+/// The staged change, paths or stdin, read whole.
+fn scan_content(
+    args: &ScanArgs,
+    repo: Option<&Repository>,
+    env: &Env,
+    policy: &ResolvedPolicy,
+) -> Result<(Vec<Finding>, SourceStats)> {
+    let engine = Engine::new(policy.rules())?;
+    let mut collector = Collector::new(&engine);
+    let limits = Limits { max_file_bytes: policy.max_file_bytes };
+    let stats = match repo {
+        Some(repo) if args.staged => {
+            source::staged::scan(repo, env.git_index_file.as_deref(), &[], limits, &mut collector)?
+        }
+        _ if args.paths.len() == 1 && args.paths[0].as_os_str() == "-" => {
+            source::stdin::scan(&mut std::io::stdin().lock(), &mut collector)?
+        }
+        _ => {
+            let paths = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
+            source::paths::scan(&paths, limits, &mut collector)?
+        }
+    };
+    Ok((collector.findings, stats))
+}
+
+/// Runs `work` with a progress bar on stderr when stderr is a terminal (never when piped).
+fn with_progress<T>(total: usize, work: impl FnOnce(&(dyn Fn(usize) + Sync)) -> T) -> T {
+    if !std::io::stderr().is_terminal() || total < 100 {
+        return work(&|_| {});
+    }
+    let bar = indicatif::ProgressBar::new(total as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} scanning commits {pos}/{len} {wide_bar} {eta}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let result = work(&|n| bar.set_position(n as u64));
+    bar.finish_and_clear();
+    result
 }

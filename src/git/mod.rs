@@ -2,10 +2,18 @@
 //! libgit2 cannot read the repository (split and sparse indexes). It knows nothing of rules or
 //! policy; it answers "which blobs change, and which of their lines are added".
 
+/// git's own command line, for what libgit2 does not cover (version, config scopes).
+pub mod cli;
+mod commits;
 mod diff;
+mod range;
 mod repo;
 mod staged;
 
+pub use commits::{commit_changes, describe, peel_commit};
 pub use diff::{added_lines, LineRange};
+pub use range::{
+    all_commits, is_zero, outgoing_commits, parse_push_lines, range_commits, MalformedPushLine, PushUpdate,
+};
 pub use repo::{hooks_dir, open_for_hook, workdir};
-pub use staged::{staged_changes, Change, ChangeKind};
+pub use staged::{index_entries, staged_changes, Change, ChangeKind};

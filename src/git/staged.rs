@@ -1,5 +1,5 @@
 use std::ffi::OsStr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{bail, Context, Result};
@@ -43,11 +43,7 @@ pub struct Change {
 pub fn staged_changes(repo: &Repository, index_file: Option<&OsStr>) -> Result<Vec<Change>> {
     let head = head_tree(repo)?;
     let root = super::workdir(repo)?;
-    let index_path = match index_file {
-        Some(p) if Path::new(p).is_absolute() => Path::new(p).to_path_buf(),
-        Some(p) => root.join(p),
-        None => repo.path().join("index"),
-    };
+    let index_path = index_path(repo, index_file)?;
     let mut changes = match Index::open(&index_path) {
         Ok(mut index) => changes_from_index(repo, head.as_ref(), &mut index)?,
         Err(e) if unsupported_index(&e) => changes_from_plumbing(repo, root, head.as_ref(), &index_path)?,
@@ -55,6 +51,85 @@ pub fn staged_changes(repo: &Repository, index_file: Option<&OsStr>) -> Result<V
     };
     attach_merge_parents(repo, &mut changes)?;
     Ok(changes)
+}
+
+/// The index file git is committing: `GIT_INDEX_FILE` (relative to the work-tree root, where
+/// git runs hooks) or the repository's own index.
+fn index_path(repo: &Repository, index_file: Option<&OsStr>) -> Result<PathBuf> {
+    Ok(match index_file {
+        Some(p) if Path::new(p).is_absolute() => Path::new(p).to_path_buf(),
+        Some(p) => super::workdir(repo)?.join(p),
+        None => repo.path().join("index"),
+    })
+}
+
+/// The staged blobs of `paths`, as whole-file changes (for paths named by the pre-commit
+/// framework that have no staged change, e.g. under `pre-commit run --all-files`). Paths not in
+/// the index (deleted, untracked) are skipped.
+///
+/// # Errors
+/// The index cannot be read.
+pub fn index_entries(
+    repo: &Repository,
+    index_file: Option<&OsStr>,
+    paths: &[&String],
+) -> Result<Vec<Change>> {
+    if paths.is_empty() {
+        return Ok(Vec::new());
+    }
+    let index_path = index_path(repo, index_file)?;
+    let entries: Vec<(String, Oid, u32)> = match Index::open(&index_path) {
+        Ok(index) => paths
+            .iter()
+            .filter_map(|p| index.get_path(Path::new(p.as_str()), 0).map(|e| ((*p).clone(), e.id, e.mode)))
+            .collect(),
+        Err(e) if unsupported_index(&e) => ls_files(super::workdir(repo)?, &index_path, paths)?,
+        Err(e) => return Err(e).with_context(|| format!("cannot read the index {}", index_path.display())),
+    };
+    Ok(entries
+        .into_iter()
+        .map(|(path, new, mode)| Change {
+            path,
+            old: None,
+            new,
+            kind: kind_of_raw(mode),
+            other_parents: Vec::new(),
+        })
+        .collect())
+}
+
+/// `git ls-files -s` for indexes libgit2 cannot read.
+fn ls_files(root: &Path, index_path: &Path, paths: &[&String]) -> Result<Vec<(String, Oid, u32)>> {
+    let output = Command::new("git")
+        .current_dir(root)
+        .env("GIT_INDEX_FILE", index_path)
+        .args(["ls-files", "-s", "-z", "--"])
+        .args(paths.iter().map(|p| p.as_str()))
+        .output()
+        .context("libgit2 cannot read this index and running `git ls-files` failed; is git on PATH?")?;
+    if !output.status.success() {
+        bail!("`git ls-files -s` failed: {}", String::from_utf8_lossy(&output.stderr).trim());
+    }
+    let mut entries = Vec::new();
+    for record in output.stdout.split(|&b| b == 0).filter(|r| !r.is_empty()) {
+        let record = String::from_utf8_lossy(record);
+        let (meta, path) = record.split_once('\t').context("malformed `git ls-files` output")?;
+        let mut fields = meta.split(' ');
+        let (Some(mode), Some(oid)) = (fields.next(), fields.next()) else {
+            bail!("malformed `git ls-files` output: {meta:?}");
+        };
+        let mode = u32::from_str_radix(mode, 8).context("malformed file mode from git")?;
+        entries.push((path.to_string(), Oid::from_str(oid).context("malformed object id from git")?, mode));
+    }
+    Ok(entries)
+}
+
+fn kind_of_raw(mode: u32) -> ChangeKind {
+    match mode {
+        0o120_000 => ChangeKind::Symlink,
+        0o160_000 => ChangeKind::Submodule,
+        _ => ChangeKind::File,
+    }
 }
 
 fn head_tree(repo: &Repository) -> Result<Option<Tree<'_>>> {
@@ -80,6 +155,11 @@ fn changes_from_index(repo: &Repository, head: Option<&Tree<'_>>, index: &mut In
     let mut find = DiffFindOptions::new();
     find.renames(true).copies(false);
     diff.find_similar(Some(&mut find)).context("detecting renamed files")?;
+    Ok(changes_from_diff(&diff))
+}
+
+/// The added, modified, renamed and type-changed entries of a diff (deletions carry nothing).
+pub(super) fn changes_from_diff(diff: &git2::Diff<'_>) -> Vec<Change> {
     let mut changes = Vec::new();
     for delta in diff.deltas() {
         if !matches!(
@@ -100,7 +180,7 @@ fn changes_from_index(repo: &Repository, head: Option<&Tree<'_>>, index: &mut In
             other_parents: Vec::new(),
         });
     }
-    Ok(changes)
+    changes
 }
 
 fn is_content(mode: FileMode) -> bool {
@@ -167,11 +247,7 @@ fn parse_raw_diff(_repo: &Repository, raw: &[u8]) -> Result<Vec<Change>> {
             path: String::from_utf8_lossy(path).into_owned(),
             old: (!old.is_zero() && old_is_content).then_some(old),
             new: Oid::from_str(new_oid).context("malformed object id from git")?,
-            kind: match mode {
-                0o120_000 => ChangeKind::Symlink,
-                0o160_000 => ChangeKind::Submodule,
-                _ => ChangeKind::File,
-            },
+            kind: kind_of_raw(mode),
             other_parents: Vec::new(),
         });
     }

@@ -11,6 +11,8 @@ pub struct PolicyFile {
     pub min_severity_to_block: Option<String>,
     /// Size limit for scanned files, in bytes.
     pub max_file_bytes: Option<u64>,
+    /// A push with more commits is refused whole.
+    pub max_push_commits: Option<usize>,
     /// Rule selection.
     pub rules: Option<RulesSection>,
 }
@@ -51,6 +53,12 @@ impl PolicyFile {
                 return Err("max-file-bytes must be greater than 0".to_string());
             }
             policy.max_file_bytes = bytes;
+        }
+        if let Some(n) = self.max_push_commits {
+            if n == 0 {
+                return Err("max-push-commits must be greater than 0".to_string());
+            }
+            policy.max_push_commits = n;
         }
         if let Some(section) = &self.rules {
             for id in &section.disable {

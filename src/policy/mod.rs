@@ -18,6 +18,9 @@ pub const REPO_POLICY_FILE: &str = ".leakgate.toml";
 /// Default size limit for a scanned file: larger files are skipped and reported.
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
 
+/// Default limit on the commits one push may carry.
+pub const DEFAULT_MAX_PUSH_COMMITS: usize = 10_000;
+
 /// The policy after every layer has been applied.
 #[derive(Debug, Clone)]
 pub struct ResolvedPolicy {
@@ -25,6 +28,8 @@ pub struct ResolvedPolicy {
     pub block_severity: Severity,
     /// Files larger than this are skipped (and said so).
     pub max_file_bytes: u64,
+    /// A push or range with more commits than this is refused whole, never scanned in part.
+    pub max_push_commits: usize,
     /// Rules switched off by id.
     pub disabled: Vec<String>,
     /// The repository policy file that was applied, if any.
@@ -36,6 +41,7 @@ impl Default for ResolvedPolicy {
         ResolvedPolicy {
             block_severity: Severity::Medium,
             max_file_bytes: DEFAULT_MAX_FILE_BYTES,
+            max_push_commits: DEFAULT_MAX_PUSH_COMMITS,
             disabled: Vec::new(),
             repo_file: None,
         }

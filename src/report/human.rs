@@ -7,6 +7,7 @@ use colored::Colorize;
 use super::{Context, Report};
 use crate::rules::{RuleDef, Severity};
 use crate::scan::Finding;
+use crate::source::Origin;
 
 /// Writes `report` for a person.
 ///
@@ -52,7 +53,11 @@ fn write_headline(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()> {
         (Context::Commit, n) => {
             format!("commit blocked: it adds {n} secret{} in {files} file{}", plural(n), plural(files))
         }
-        (Context::Scan, _) => {
+        (Context::Push, 0) => "this push may carry secrets (warnings only)".to_string(),
+        (Context::Push, n) => {
+            format!("push blocked: its commits add {n} secret{} in {files} file{}", plural(n), plural(files))
+        }
+        (Context::Scan | Context::History, _) => {
             let n = report.findings.len();
             format!("{n} possible secret{} in {files} file{}", plural(n), plural(files))
         }
@@ -62,11 +67,20 @@ fn write_headline(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()> {
 }
 
 fn write_findings(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()> {
-    let mut current: Option<&str> = None;
+    let mut current: Option<(&Origin, &str)> = None;
     for finding in report.findings {
-        if current != Some(finding.path.as_str()) {
-            writeln!(out, "\n{}", finding.path.bold())?;
-            current = Some(&finding.path);
+        if current != Some((&finding.origin, finding.path.as_str())) {
+            match &finding.origin {
+                Origin::Commit(commit) => writeln!(
+                    out,
+                    "\n{}  {}",
+                    finding.path.bold(),
+                    format!("(commit {} by {}: {})", commit.short_id(), commit.author, commit.summary)
+                        .dimmed()
+                )?,
+                _ => writeln!(out, "\n{}", finding.path.bold())?,
+            }
+            current = Some((&finding.origin, &finding.path));
         }
         let location = if finding.line == 0 {
             "file".to_string()
@@ -74,16 +88,21 @@ fn write_findings(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()> {
             format!("{}:{}", finding.line, finding.column)
         };
         let verdict = if finding.severity >= report.block_severity { "" } else { " (warning only)" };
+        let elsewhere = match finding.also_elsewhere {
+            0 => String::new(),
+            n => format!(" (also in {n} other place{})", plural(n)),
+        };
         writeln!(
             out,
-            "  {:<8} {}  {} [{}]  {}  {}{}",
+            "  {:<8} {}  {} [{}]  {}  {}{}{}",
             location,
             finding.rule.id.yellow(),
             finding.rule.name,
             paint(finding.severity),
             finding.secret.redacted().cyan(),
             finding.fingerprint.dimmed(),
-            verdict
+            verdict,
+            elsewhere
         )?;
     }
     writeln!(out)
@@ -109,15 +128,27 @@ fn write_remedies(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()> {
         }
     }
     writeln!(out, "{}", "What to do now".bold())?;
-    let step1 = if report.context == Context::Commit {
-        "1. Take the secret out of this commit: edit the file to remove the value, then stage it again"
-    } else {
-        "1. Take the secret out of the file: remove the value"
-    };
-    writeln!(out, "  {step1}")?;
-    for path in &paths {
-        if report.context == Context::Commit {
-            writeln!(out, "       git add {path}    (or unstage the file: git restore --staged {path})")?;
+    match report.context {
+        Context::Commit => {
+            writeln!(out, "  1. Take the secret out of this commit: remove the value from the file, then stage it again")?;
+            for path in &paths {
+                writeln!(out, "       git add {path}    (or unstage the file: git restore --staged {path})")?;
+            }
+        }
+        Context::Push => {
+            writeln!(
+                out,
+                "  1. Take the secret out of the commits above before pushing again: remove the value, then"
+            )?;
+            writeln!(out, "       git commit --amend                  if it is in the last commit only, or")?;
+            writeln!(out, "       git rebase -i <first listed commit>^  and edit each listed commit;")?;
+            writeln!(out, "     a later commit that deletes the line is not enough: the earlier commit would still be pushed.")?;
+        }
+        Context::Scan | Context::History => {
+            writeln!(
+                out,
+                "  1. Take the secret out of the files (and, for history, treat it as leaked: see 2 and 3)"
+            )?;
         }
     }
     writeln!(out, "     and replace it with a reference read at run time:")?;
@@ -157,11 +188,16 @@ pub fn write_summary(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()>
     if !stats.too_large_skipped.is_empty() {
         line.push_str(&format!(", {} too large skipped", stats.too_large_skipped.len()));
     }
+    if stats.commits_scanned > 0 {
+        line.push_str(&format!(" across {} commit{}", stats.commits_scanned, plural(stats.commits_scanned)));
+    }
     let verdict = match (report.context, blocking > 0) {
         (Context::Commit, true) => "commit blocked".red().bold().to_string(),
         (Context::Commit, false) => "commit allowed".green().to_string(),
-        (Context::Scan, true) => "secrets found".red().bold().to_string(),
-        (Context::Scan, false) => "no blocking secrets".green().to_string(),
+        (Context::Push, true) => "push blocked".red().bold().to_string(),
+        (Context::Push, false) => "push allowed".green().to_string(),
+        (Context::Scan | Context::History, true) => "secrets found".red().bold().to_string(),
+        (Context::Scan | Context::History, false) => "no blocking secrets".green().to_string(),
     };
     writeln!(out, "leakgate: {line}: {verdict}")
 }

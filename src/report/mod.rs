@@ -13,6 +13,10 @@ use crate::source::SourceStats;
 pub enum Context {
     /// The pre-commit hook: findings block the commit.
     Commit,
+    /// The pre-push hook: findings block the push.
+    Push,
+    /// A scan of a commit range or of the whole history.
+    History,
     /// A scan of paths, stdin or the index on request.
     Scan,
 }

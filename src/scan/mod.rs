@@ -6,4 +6,4 @@ mod engine;
 mod finding;
 
 pub use engine::Engine;
-pub use finding::Finding;
+pub use finding::{dedup_by_secret, Finding};

@@ -2,21 +2,43 @@
 //! and line number where they start. Sources know git (through `crate::git`); the engine that
 //! consumes fragments does not.
 
+mod changes;
+pub mod commits;
 pub mod paths;
 pub mod staged;
 pub mod stdin;
+
+use std::sync::Arc;
 
 /// Where a fragment's content comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Origin {
     /// A blob in the index about to be committed.
     Index,
-    /// A commit (full object id).
-    Commit(String),
+    /// A commit being pushed or scanned in history.
+    Commit(Arc<CommitInfo>),
     /// A file on disk.
     File,
     /// Standard input.
     Stdin,
+}
+
+/// What a report says about a commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitInfo {
+    /// Full object id.
+    pub id: String,
+    /// Author name.
+    pub author: String,
+    /// First line of the message.
+    pub summary: String,
+}
+
+impl CommitInfo {
+    /// The abbreviated id used in reports.
+    pub fn short_id(&self) -> &str {
+        &self.id[..self.id.len().min(10)]
+    }
 }
 
 /// A run of consecutive added lines (or a whole file), borrowed from its blob.
@@ -52,6 +74,20 @@ pub struct SourceStats {
     pub too_large_skipped: Vec<(String, u64)>,
     /// Submodule pointer changes (not descended into).
     pub submodules_skipped: Vec<String>,
+    /// Commits whose changes were scanned (push, range and history scans).
+    pub commits_scanned: usize,
+}
+
+impl SourceStats {
+    /// Adds another part's counts to this one (parallel scans).
+    pub fn absorb(&mut self, other: SourceStats) {
+        self.files_scanned += other.files_scanned;
+        self.bytes_scanned += other.bytes_scanned;
+        self.binary_skipped.extend(other.binary_skipped);
+        self.too_large_skipped.extend(other.too_large_skipped);
+        self.submodules_skipped.extend(other.submodules_skipped);
+        self.commits_scanned += other.commits_scanned;
+    }
 }
 
 /// Whether content is binary the way git decides: a NUL byte in the first 8000 bytes.

@@ -1,0 +1,169 @@
+//! Turning changed blobs into fragments: shared by the staged diff and by commit scans.
+
+use std::collections::HashSet;
+use std::sync::Mutex;
+
+use anyhow::{Context, Result};
+use git2::{Odb, Oid, Repository};
+
+use super::{is_binary, Fragment, Limits, Origin, Sink, SourceStats};
+use crate::git::{self, Change, ChangeKind, LineRange};
+
+/// Blob pairs (old, new) already scanned, shared by the threads of a bulk scan: the same change
+/// reached through several commits (cherry-picks, rebased branches) is read once.
+pub type SeenPairs = Mutex<HashSet<(Option<Oid>, Oid)>>;
+
+/// Scans the added lines of every change.
+///
+/// # Errors
+/// A blob is missing or unreadable: the caller fails closed.
+pub fn scan_changes(
+    repo: &Repository,
+    changes: &[Change],
+    origin: &Origin,
+    limits: Limits,
+    seen: Option<&SeenPairs>,
+    sink: &mut dyn Sink,
+    stats: &mut SourceStats,
+) -> Result<()> {
+    let odb = repo.odb().context("opening the object database")?;
+    for change in changes {
+        if change.kind == ChangeKind::Submodule {
+            stats.submodules_skipped.push(change.path.clone());
+            continue;
+        }
+        if let Some(seen) = seen {
+            let fresh = seen.lock().map_or(true, |mut s| s.insert((change.old, change.new)));
+            if !fresh {
+                continue;
+            }
+        }
+        sink.file(&change.path, origin)?;
+        scan_change(repo, &odb, change, origin, limits, sink, stats)?;
+    }
+    Ok(())
+}
+
+fn scan_change(
+    repo: &Repository,
+    odb: &Odb<'_>,
+    change: &Change,
+    origin: &Origin,
+    limits: Limits,
+    sink: &mut dyn Sink,
+    stats: &mut SourceStats,
+) -> Result<()> {
+    let (size, _) = odb.read_header(change.new).with_context(|| {
+        format!("the blob of {} ({}) is missing from the object database", change.path, change.new)
+    })?;
+    if size as u64 > limits.max_file_bytes {
+        stats.too_large_skipped.push((change.path.clone(), size as u64));
+        return Ok(());
+    }
+    let blob = repo.find_blob(change.new).with_context(|| format!("reading the blob of {}", change.path))?;
+    let content = blob.content();
+    if is_binary(content) {
+        stats.binary_skipped.push(change.path.clone());
+        return Ok(());
+    }
+    let ranges = added_ranges(repo, change, content)?;
+    stats.files_scanned += 1;
+    emit(content, ranges.as_deref(), &change.path, origin, sink, stats)
+}
+
+/// Hands each run of lines to the sink as one fragment; `None` means the whole content.
+fn emit(
+    content: &[u8],
+    ranges: Option<&[LineRange]>,
+    path: &str,
+    origin: &Origin,
+    sink: &mut dyn Sink,
+    stats: &mut SourceStats,
+) -> Result<()> {
+    let Some(ranges) = ranges else {
+        stats.bytes_scanned += content.len() as u64;
+        return sink.fragment(&Fragment { origin, path, first_line: 1, text: content });
+    };
+    if ranges.is_empty() {
+        return Ok(());
+    }
+    let starts = line_starts(content);
+    for range in ranges {
+        let first = (range.start as usize).saturating_sub(1).min(starts.len());
+        let last = (first + range.count as usize).min(starts.len());
+        let begin = starts.get(first).copied().unwrap_or(content.len());
+        let end = starts.get(last).copied().unwrap_or(content.len());
+        let text = &content[begin..end];
+        stats.bytes_scanned += text.len() as u64;
+        sink.fragment(&Fragment { origin, path, first_line: range.start, text })?;
+    }
+    Ok(())
+}
+
+/// The lines of `content` that are new: relative to the previous version, and for a merge
+/// relative to every other parent too. `None` means every line.
+fn added_ranges(repo: &Repository, change: &Change, content: &[u8]) -> Result<Option<Vec<LineRange>>> {
+    let mut ranges: Option<Vec<LineRange>> = None;
+    for parent_blob in change.old.iter().chain(change.other_parents.iter().flatten()) {
+        if *parent_blob == change.new {
+            return Ok(Some(Vec::new()));
+        }
+        let old = repo
+            .find_blob(*parent_blob)
+            .with_context(|| format!("reading the previous version of {}", change.path))?;
+        let added = git::added_lines(old.content(), content)?;
+        ranges = Some(match ranges {
+            None => added,
+            Some(previous) => intersect(&previous, &added),
+        });
+    }
+    Ok(ranges)
+}
+
+/// Byte offset of the start of every line.
+fn line_starts(content: &[u8]) -> Vec<usize> {
+    let mut starts = Vec::with_capacity(content.len() / 32 + 1);
+    starts.push(0);
+    starts.extend(content.iter().enumerate().filter(|(_, &b)| b == b'\n').map(|(i, _)| i + 1));
+    if starts.last() == Some(&content.len()) && !content.is_empty() {
+        starts.pop();
+    }
+    starts
+}
+
+/// Lines present in both sets of runs.
+fn intersect(a: &[LineRange], b: &[LineRange]) -> Vec<LineRange> {
+    let mut out = Vec::new();
+    for x in a {
+        for y in b {
+            let start = x.start.max(y.start);
+            let end = (x.start + x.count).min(y.start + y.count);
+            if start < end {
+                out.push(LineRange { start, count: end - start });
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn intersect_keeps_common_lines() {
+        let a = [LineRange { start: 1, count: 5 }, LineRange { start: 10, count: 2 }];
+        let b = [LineRange { start: 4, count: 8 }];
+        assert_eq!(
+            intersect(&a, &b),
+            vec![LineRange { start: 4, count: 2 }, LineRange { start: 10, count: 2 }]
+        );
+    }
+
+    #[test]
+    fn line_starts_ignore_the_final_newline() {
+        assert_eq!(line_starts(b"a\nb\n"), vec![0, 2]);
+        assert_eq!(line_starts(b"a\nb"), vec![0, 2]);
+        assert_eq!(line_starts(b""), vec![0]);
+    }
+}
