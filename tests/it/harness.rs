@@ -109,6 +109,36 @@ impl TestRepo {
         Run::from(self.git_output(&all))
     }
 
+    /// Creates a bare repository next to the work tree and adds it as remote `origin`.
+    pub fn add_bare_remote(&self) -> PathBuf {
+        let bare = self.root.parent().expect("temp dir").join("remote.git");
+        let out =
+            self.command("git").args(["init", "-q", "--bare"]).arg(&bare).output().expect("git init --bare");
+        assert!(out.status.success());
+        self.git(&["remote", "add", "origin", &bare.to_string_lossy()]);
+        bare
+    }
+
+    /// `git push` through the installed hooks.
+    pub fn push(&self, args: &[&str]) -> Run {
+        let mut all = vec!["push", "-q"];
+        all.extend_from_slice(args);
+        Run::from(self.git_output(&all))
+    }
+
+    /// Commits a file with the given content without hooks; returns the commit id.
+    pub fn commit_file(&self, path: &str, content: &str, message: &str) -> String {
+        self.write(path, content);
+        self.add(&[path]);
+        self.commit_unchecked(message);
+        self.git(&["rev-parse", "HEAD"]).trim().to_string()
+    }
+
+    /// The home directory of this test (global git config lives there).
+    pub fn home(&self) -> &Path {
+        &self.home
+    }
+
     /// Path of a file inside the repository.
     pub fn path(&self, rel: &str) -> PathBuf {
         self.root.join(rel)
@@ -192,7 +222,7 @@ pub fn reports(run: &Run, path: &str, line: u32, rule: &str) -> bool {
     let mut in_file = false;
     for l in text.lines() {
         if !l.starts_with(' ') && !l.is_empty() {
-            in_file = l.trim() == path;
+            in_file = l.trim() == path || l.starts_with(&format!("{path}  (commit "));
             continue;
         }
         let t = l.trim_start();

@@ -81,3 +81,97 @@ fn the_hook_fails_closed_when_the_binary_is_gone() {
     assert!(!run.status.success(), "a commit went through without the scanner");
     assert!(String::from_utf8_lossy(&run.stderr).contains("cannot find the leakgate binary"));
 }
+
+fn write_hook(path: &std::path::Path, body: &str) {
+    ensure_dir(path.parent().expect("hooks dir"));
+    std::fs::write(path, format!("#!/bin/sh\n{body}\n")).expect("write hook");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+}
+
+#[test]
+fn chaining_keeps_an_existing_hook_running_first_and_uninstall_restores_it() {
+    let repo = TestRepo::new();
+    let hook = repo.git_dir().join("hooks/pre-commit");
+    write_hook(&hook, "echo ran >> \"$(git rev-parse --git-dir)/chained-ran\"\n[ ! -f fail-please ]");
+    let original = std::fs::read_to_string(&hook).expect("hook");
+    let run = repo.leakgate(&["install", "--chain"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("runs first"), "{}", run.stderr);
+
+    repo.write("a.txt", "a\n");
+    repo.add(&["a.txt"]);
+    let run = repo.commit(&["-m", "a"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(repo.git_dir().join("chained-ran").exists(), "the chained hook did not run");
+
+    // The chained hook's failure still fails the commit.
+    repo.write("fail-please", "x\n");
+    repo.write("b.txt", "b\n");
+    repo.add(&["b.txt"]);
+    assert_ne!(repo.commit(&["-m", "b"]).code, 0, "the chained hook's failure was ignored");
+    std::fs::remove_file(repo.path("fail-please")).expect("rm");
+
+    // And leakgate still blocks after it.
+    let key = Fakes::new(51).aws_key_id();
+    repo.write("c.txt", format!("key = {key}\n"));
+    repo.add(&["c.txt"]);
+    assert_ne!(repo.commit(&["-m", "c"]).code, 0);
+
+    let run = repo.leakgate(&["uninstall"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(std::fs::read_to_string(&hook).expect("restored"), original);
+}
+
+#[test]
+fn a_chained_pre_push_hook_and_leakgate_both_get_the_ref_lines() {
+    let repo = TestRepo::new();
+    repo.add_bare_remote();
+    repo.commit_file("a.txt", "a\n", "a");
+    let hook = repo.git_dir().join("hooks/pre-push");
+    write_hook(&hook, "cat > \"$(git rev-parse --git-dir)/chained-stdin\"");
+    assert_eq!(repo.leakgate(&["install", "--pre-push", "--chain"]).code, 0);
+    let key = Fakes::new(52).aws_key_id();
+    repo.commit_file("k.txt", &format!("key = {key}\n"), "k");
+    let run = repo.push(&["origin", "main"]);
+    assert_ne!(run.code, 0, "leakgate did not get the ref lines: {}", run.stderr);
+    let seen = std::fs::read_to_string(repo.git_dir().join("chained-stdin")).expect("chained hook ran");
+    assert!(seen.starts_with("refs/heads/main "), "the chained hook got {seen:?}");
+}
+
+#[test]
+fn a_global_install_covers_new_repositories_and_keeps_their_own_hooks() {
+    let repo = TestRepo::new();
+    let run = repo.leakgate(&["install", "--global", "--pre-commit", "--pre-push"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let global = std::fs::read_to_string(repo.home().join(".gitconfig")).expect("global config");
+    assert!(global.contains("hooksPath") || global.contains("leakgate-pre-commit"), "{global}");
+
+    // The repository's own hook still runs (a global core.hooksPath would otherwise hide it).
+    write_hook(&repo.git_dir().join("hooks/pre-commit"), "touch \"$(git rev-parse --git-dir)/own-ran\"");
+    let key = Fakes::new(53).aws_key_id();
+    repo.write("k.txt", format!("key = {key}\n"));
+    repo.add(&["k.txt"]);
+    let run = repo.commit(&["-m", "k"]);
+    assert_ne!(run.code, 0, "the global hook did not block: {}", run.stderr);
+    assert!(repo.git_dir().join("own-ran").exists(), "the repository's own hook did not run");
+
+    let doctor = repo.leakgate(&["doctor"]);
+    assert_eq!(doctor.code, 0, "{}", doctor.all());
+    assert!(doctor.stdout.contains("leakgate guards: pre-commit, pre-push"), "{}", doctor.stdout);
+
+    // A repository-local core.hooksPath (husky-style) shadows the global one: doctor says so.
+    repo.git(&["config", "core.hooksPath", ".husky/_"]);
+    let doctor = repo.leakgate(&["doctor"]);
+    assert_eq!(doctor.code, 1, "{}", doctor.all());
+    assert!(doctor.stdout.contains("shadows"), "{}", doctor.stdout);
+    assert!(doctor.stdout.contains("does NOT guard"), "{}", doctor.stdout);
+
+    let run = repo.leakgate(&["uninstall", "--global"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let global = std::fs::read_to_string(repo.home().join(".gitconfig")).expect("global config");
+    assert!(!global.contains("leakgate"), "global config still names leakgate: {global}");
+}

@@ -3,4 +3,5 @@
 mod harness;
 mod install;
 mod pre_commit;
+mod pre_push;
 mod scan;
