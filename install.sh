@@ -1,9 +1,18 @@
 #!/bin/sh
 # Installs leakgate from this checkout and shows it at work on the built-in default policy.
-#   ./install.sh            build + install the binary; inside a git repository, install the hook there
+#   ./install.sh            build + install the binary; run inside a git repository, also install
+#                           its pre-commit and pre-push hooks there
+#   ./install.sh --global   build + install, and install the hooks for every repository of this user
 #   ./install.sh --no-hook  only build + install the binary
-# Idempotent: running it again rebuilds and refreshes the hook.
+# Idempotent: running it again rebuilds the binary and refreshes the hooks it wrote.
 set -eu
+mode=repo
+case "${1-}" in
+  "") ;;
+  --global) mode=global ;;
+  --no-hook) mode=none ;;
+  *) echo "usage: ./install.sh [--global | --no-hook]" >&2; exit 2 ;;
+esac
 here=$(cd "$(dirname "$0")" && pwd)
 root=${LEAKGATE_INSTALL_ROOT:-${CARGO_HOME:-$HOME/.cargo}}
 
@@ -13,9 +22,16 @@ cargo install --quiet --locked --force --root "$root" --path "$here"
 bin="$root/bin/leakgate"
 "$bin" --version
 
-if [ "${1-}" != "--no-hook" ] && git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-  "$bin" install || echo "install.sh: hook not installed (see above); the binary is installed"
-fi
+case "$mode" in
+  global)
+    "$bin" install --global --pre-commit --pre-push ;;
+  repo)
+    if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+      "$bin" install --pre-commit --pre-push || echo "install.sh: hooks not installed here (see above); the binary is installed"
+    else
+      echo "install.sh: not inside a git repository; run \`leakgate install\` in one (or ./install.sh --global)"
+    fi ;;
+esac
 
 # The main job on the built-in policy: a throw-away repository whose commit stages a generated
 # fake AWS key is refused, then the same commit without it goes through.
