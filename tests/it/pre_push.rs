@@ -151,3 +151,31 @@ fn range_and_history_scans_report_each_secret_once_at_its_introduction() {
     let run = repo.leakgate(&["scan", "--range", "nope..HEAD"]);
     assert_eq!(run.code, 3, "{}", run.all());
 }
+
+#[test]
+fn a_merge_commit_is_judged_on_its_own_resolution_only() {
+    let repo = pushed_repo();
+    let mut fakes = Fakes::new(47);
+    let theirs = fakes.aws_key_id();
+    repo.git(&["checkout", "-q", "-b", "feature"]);
+    repo.commit_file("f.cfg", &format!("key = {theirs}\n"), "feature carries a key");
+    repo.git(&["push", "-q", "--no-verify", "origin", "feature"]);
+    repo.git(&["checkout", "-q", "main"]);
+    repo.commit_file("m.txt", "main\n", "main work");
+    repo.git(&["merge", "-q", "--no-ff", "--no-verify", "-m", "merge feature", "feature"]);
+    let run = repo.push(&["origin", "main"]);
+    assert_eq!(run.code, 0, "what a parent brought was judged as the merge's own: {}", run.stderr);
+
+    // An evil merge: the resolution itself adds a secret.
+    repo.git(&["checkout", "-q", "-b", "f2", "HEAD~1"]);
+    repo.commit_file("g.txt", "g\n", "f2");
+    repo.git(&["checkout", "-q", "main"]);
+    repo.git(&["merge", "-q", "--no-ff", "--no-commit", "f2"]);
+    let evil = fakes.aws_key_id();
+    repo.write("g.txt", format!("g\nkey = {evil}\n"));
+    repo.add(&["g.txt"]);
+    repo.git(&["commit", "-q", "--no-verify", "--no-edit"]);
+    let run = repo.push(&["origin", "main"]);
+    assert_ne!(run.code, 0, "a secret added by a merge resolution was pushed");
+    assert!(reports(&run, "g.txt", 2, "aws.access-key-id"), "{}", run.stderr);
+}
