@@ -1,4 +1,5 @@
 //! Integration tests: the real leakgate binary against real git repositories in temp dirs.
+#![allow(clippy::print_stderr)]
 
 mod harness;
 mod install;
