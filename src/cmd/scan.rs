@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use git2::Repository;
 
-use super::{scan_commits, Collector, Outcome};
+use super::{scan_commits, Collector, Outcome, UsageError};
 use crate::cli::ScanArgs;
 use crate::env::Env;
 use crate::policy::ResolvedPolicy;
@@ -24,7 +24,15 @@ pub fn run(args: &ScanArgs, env: &Env, color: ColorChoice, verbose: bool) -> Res
     let (findings, stats, context) = match &repo {
         Some(repo) if args.range.is_some() || args.history => {
             let commits = match &args.range {
-                Some(range) => git::range_commits(repo, range)?,
+                Some(range) => {
+                    repo.revparse(range).map_err(|e| {
+                        UsageError(format!(
+                            "--range {range:?} does not name commits in this repository: {}",
+                            e.message()
+                        ))
+                    })?;
+                    git::range_commits(repo, range)?
+                }
                 None => git::all_commits(repo)?,
             };
             let (findings, stats) =

@@ -374,3 +374,24 @@ fn submodule_pointers_are_not_descended_into_and_symlinks_do_not_break() {
     let run = repo.commit(&["-m", "submodule and symlink"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
 }
+
+#[test]
+fn named_files_filter_the_staged_diff_and_unchanged_ones_are_scanned_whole() {
+    // The pre-commit framework passes file names: they are a filter, and under
+    // `pre-commit run --all-files` (nothing staged) each named file is scanned whole.
+    let repo = repo_with_history();
+    let key = Fakes::new(19).aws_key_id();
+    repo.commit_file("old.cfg", &format!("a = 1\nkey = {key}\n"), "committed earlier, unchecked");
+    let run = repo.leakgate(&["pre-commit", "old.cfg", "README.md"]);
+    assert_eq!(run.code, 1, "a named file without staged change was not scanned whole: {}", run.stderr);
+    assert!(reports(&run, "old.cfg", 2, "aws.access-key-id"), "{}", run.stderr);
+
+    let other = Fakes::new(20).aws_key_id();
+    repo.write("staged.cfg", format!("key = {other}\n"));
+    repo.write("README.md", "# app\nmore\n");
+    repo.add(&["staged.cfg", "README.md"]);
+    let run = repo.leakgate(&["pre-commit", "README.md"]);
+    assert_eq!(run.code, 0, "a file that was not named was scanned: {}", run.stderr);
+    let run = repo.leakgate(&["pre-commit", "staged.cfg"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+}
