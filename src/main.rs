@@ -49,7 +49,7 @@ fn report_error(cli: &Cli, e: &anyhow::Error) -> ExitCode {
     for cause in e.chain().skip(1) {
         writeln!(err, "  cause: {cause}").ok();
     }
-    if matches!(cli.command, Command::PreCommit) {
+    if matches!(cli.command, Command::PreCommit(_)) {
         let why = if usage { "fix the problem above" } else { "leakgate could not check it" };
         writeln!(err, "leakgate: the commit is blocked to be safe ({why}).").ok();
     }

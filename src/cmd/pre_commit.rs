@@ -1,17 +1,29 @@
 use std::io::Write;
 
 use anyhow::{Context, Result};
+use git2::Repository;
 
-use super::{Collector, Outcome};
+use super::{write_report_file, Collector, Outcome, UsageError};
+use crate::audit;
+use crate::cli::PreCommitArgs;
 use crate::env::Env;
 use crate::report::term::{self, ColorChoice, Stream};
-use crate::report::{self, Report};
+use crate::report::{self, Format, Report};
 use crate::scan::Engine;
 use crate::source::{self, Limits};
 use crate::{git, policy};
 
-/// The hook: scan exactly what the commit will record; report on stderr (git shows it).
-pub fn run(env: &Env, color: ColorChoice, verbose: bool) -> Result<Outcome> {
+/// The hook: scan exactly what the commit will record; report on stderr (git shows it), and
+/// optionally to a file; record findings in the audit log.
+pub fn run(args: &PreCommitArgs, env: &Env, color: ColorChoice, verbose: bool) -> Result<Outcome> {
+    let format = Format::from(args.format);
+    if format != Format::Human && args.output.is_none() {
+        return Err(UsageError(
+            "--format json|sarif needs -o FILE in a hook: git shows the hook's output to people as text"
+                .to_string(),
+        )
+        .into());
+    }
     let repo = git::open_for_hook()?;
     let root = git::workdir(&repo)?;
     let policy = policy::resolve(Some(root))?;
@@ -26,6 +38,7 @@ pub fn run(env: &Env, color: ColorChoice, verbose: bool) -> Result<Outcome> {
         stats: &stats,
         block_severity: policy.block_severity,
         max_file_bytes: policy.max_file_bytes,
+        show_secrets: false,
     };
     term::apply(color, env, Stream::Stderr);
     let mut err = std::io::stderr().lock();
@@ -33,6 +46,43 @@ pub fn run(env: &Env, color: ColorChoice, verbose: bool) -> Result<Outcome> {
     if verbose && report.findings.is_empty() {
         report::human::write_summary(&mut err, &report).context("writing the report")?;
     }
+    if !report.findings.is_empty() {
+        record(env, &repo, &report, &mut err);
+    }
     err.flush().ok();
+    drop(err);
+    if let Some(path) = &args.output {
+        write_report_file(path, format, &report)?;
+    }
     Ok(if report.blocking() > 0 { Outcome::Blocked } else { Outcome::Clean })
+}
+
+/// Appends the findings to the audit log; a failure is a warning, never a block.
+fn record(env: &Env, repo: &Repository, report: &Report<'_>, err: &mut dyn Write) {
+    let Some(log) = audit::Log::locate(env) else {
+        report::human::write_warning(err, "no data directory (HOME unset?): the audit log was not written").ok();
+        return;
+    };
+    let events = audit::events(&place(repo), report.findings, report.block_severity);
+    if let Err(e) = log.append(&events) {
+        let what = format!("could not write the audit log {}: {e}", log.path().display());
+        report::human::write_warning(err, &what).ok();
+    }
+}
+
+/// The repository (remote `origin` without credentials, else the work-tree path) and branch.
+fn place(repo: &Repository) -> audit::Place {
+    let remote = repo.find_remote("origin").ok().and_then(|r| r.url().map(audit::strip_credentials));
+    let repository = remote.unwrap_or_else(|| {
+        let dir = repo.workdir().unwrap_or_else(|| repo.path());
+        dir.to_string_lossy().trim_end_matches('/').to_string()
+    });
+    let branch = match repo.find_reference("HEAD") {
+        Ok(head) => match head.symbolic_target() {
+            Some(target) => target.strip_prefix("refs/heads/").unwrap_or(target).to_string(),
+            None => "(detached)".to_string(),
+        },
+        Err(_) => "(unknown)".to_string(),
+    };
+    audit::Place { repository, branch }
 }

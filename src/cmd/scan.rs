@@ -3,16 +3,16 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 
-use super::{Collector, Outcome};
+use super::{write_report_file, Collector, Outcome};
 use crate::cli::ScanArgs;
 use crate::env::Env;
 use crate::report::term::{self, ColorChoice, Stream};
-use crate::report::{self, Report};
+use crate::report::{self, Format, Report};
 use crate::scan::Engine;
 use crate::source::{self, Limits};
 use crate::{git, policy};
 
-/// `leakgate scan`: the staged change, paths, or stdin; the report goes to stdout.
+/// `leakgate scan`: the staged change, paths, or stdin; the report goes to stdout or `-o FILE`.
 pub fn run(args: &ScanArgs, env: &Env, color: ColorChoice, verbose: bool) -> Result<Outcome> {
     let repo = if args.staged { Some(git::open_for_hook()?) } else { git2::Repository::open_from_env().ok() };
     let root = repo.as_ref().and_then(|r| r.workdir()).map(std::path::Path::to_path_buf);
@@ -33,19 +33,26 @@ pub fn run(args: &ScanArgs, env: &Env, color: ColorChoice, verbose: bool) -> Res
         }
     };
 
+    let format = Format::from(args.format);
     let report = Report {
         context: report::Context::Scan,
         findings: &collector.findings,
         stats: &stats,
         block_severity: policy.block_severity,
         max_file_bytes: policy.max_file_bytes,
+        // Values are shown only in the human report printed to the terminal, never in a file.
+        show_secrets: args.show_secrets && format == Format::Human && args.output.is_none(),
     };
-    term::apply(color, env, Stream::Stdout);
-    let mut out = std::io::stdout().lock();
-    report::human::write(&mut out, &report).context("writing the report")?;
-    if verbose && report.findings.is_empty() {
-        report::human::write_summary(&mut out, &report).context("writing the report")?;
+    if let Some(path) = &args.output {
+        write_report_file(path, format, &report)?;
+    } else {
+        term::apply(if format == Format::Human { color } else { ColorChoice::Never }, env, Stream::Stdout);
+        let mut out = std::io::stdout().lock();
+        report::write(format, &mut out, &report).context("writing the report")?;
+        if format == Format::Human && verbose && report.findings.is_empty() {
+            report::human::write_summary(&mut out, &report).context("writing the report")?;
+        }
+        out.flush().context("writing the report")?;
     }
-    out.flush().context("writing the report")?;
     Ok(if report.blocking() > 0 { Outcome::Blocked } else { Outcome::Clean })
 }

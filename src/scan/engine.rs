@@ -120,6 +120,7 @@ impl Engine {
                     column: 0,
                     fingerprint: secret.fingerprint(rule.id),
                     secret,
+                    span: 0..0,
                 });
             }
         }
@@ -160,6 +161,7 @@ impl Engine {
                 column,
                 fingerprint: secret.fingerprint(rule.id),
                 secret,
+                span: m.start()..m.end(),
             });
         }
         Ok(())
