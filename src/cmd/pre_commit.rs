@@ -40,14 +40,16 @@ pub fn run(args: &PreCommitArgs, env: &Env, color: ColorChoice, verbose: bool) -
         max_file_bytes: policy.max_file_bytes,
         show_secrets: false,
     };
+    // Recorded before anything is printed, so a closed stderr cannot lose the event.
+    let audit_problem = if report.findings.is_empty() { None } else { record(env, &repo, &report) };
     term::apply(color, env, Stream::Stderr);
     let mut err = std::io::stderr().lock();
     report::human::write(&mut err, &report).context("writing the report")?;
     if verbose && report.findings.is_empty() {
         report::human::write_summary(&mut err, &report).context("writing the report")?;
     }
-    if !report.findings.is_empty() {
-        record(env, &repo, &report, &mut err);
+    if let Some(problem) = audit_problem {
+        report::human::write_warning(&mut err, &problem).ok();
     }
     err.flush().ok();
     drop(err);
@@ -57,16 +59,16 @@ pub fn run(args: &PreCommitArgs, env: &Env, color: ColorChoice, verbose: bool) -
     Ok(if report.blocking() > 0 { Outcome::Blocked } else { Outcome::Clean })
 }
 
-/// Appends the findings to the audit log; a failure is a warning, never a block.
-fn record(env: &Env, repo: &Repository, report: &Report<'_>, err: &mut dyn Write) {
+/// Appends the findings to the audit log. A failure is returned as a warning to print, never
+/// a block.
+fn record(env: &Env, repo: &Repository, report: &Report<'_>) -> Option<String> {
     let Some(log) = audit::Log::locate(env) else {
-        report::human::write_warning(err, "no data directory (HOME unset?): the audit log was not written").ok();
-        return;
+        return Some("no data directory is known (HOME unset?): the audit log was not written".to_string());
     };
     let events = audit::events(&place(repo), report.findings, report.block_severity);
-    if let Err(e) = log.append(&events) {
-        let what = format!("could not write the audit log {}: {e}", log.path().display());
-        report::human::write_warning(err, &what).ok();
+    match log.append(&events) {
+        Ok(()) => None,
+        Err(e) => Some(format!("could not write the audit log {}: {e}", log.path().display())),
     }
 }
 

@@ -139,13 +139,15 @@ fn write_first_step(
     let first = &group[0];
     let path = first.path.as_str();
     let quoted = shell_quote(path);
-    // Rules about the file itself (a key file, a committed .env): the whole file must go.
-    let whole_file = group.iter().all(|f| f.line == 0);
+    let kind = advice.for_path(path);
+    // Rules about the file itself (a key file), or a kind of file that should never be
+    // committed (a .env file): the whole file must go, not just the value.
+    let whole_file = group.iter().all(|f| f.line == 0) || kind.is_some_and(|k| k.keep_out);
     let step = "1.".bold();
     match &first.origin {
         Origin::Index if whole_file => {
             writeln!(out, "  {step} take the file out of this commit now, and keep it out of git:")?;
-            writeln!(out, "       git restore --staged {quoted} && echo {quoted} >> .gitignore")?;
+            writeln!(out, "       git rm --cached {quoted} && echo {quoted} >> .gitignore")?;
         }
         Origin::Index => {
             writeln!(out, "  {step} take it out of this commit now: delete the value from the file, then")?;
@@ -176,18 +178,14 @@ fn write_first_step(
             writeln!(out, "  {step} take it out of {where_} now: delete the value from {quoted}")?;
         }
     }
-    let Some(kind) = advice.for_path(path) else {
+    let Some(kind) = kind else {
         return Ok(());
     };
-    let how = kind.advice.replace("<file>", &quoted);
-    if whole_file {
-        return writeln!(out, "     ({}: {how})", kind.label);
-    }
-    writeln!(out, "     and replace it ({}): {how}", kind.label)?;
+    writeln!(out, "     and replace it ({}): {}", kind.label, kind.advice)?;
     let mut rules: Vec<&str> = group.iter().map(|f| f.rule.id).collect();
     rules.dedup();
     for rule in rules {
-        writeln!(out, "       {}", kind.reference_for(rule).green())?;
+        writeln!(out, "       {}", advice.reference(kind, rule).green())?;
     }
     Ok(())
 }
@@ -208,7 +206,7 @@ fn write_remedies(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()> {
             rules.push(f.rule);
         }
     }
-    writeln!(out, "{}", "Then".bold())?;
+    writeln!(out, "{}", "Then, for every secret above".bold())?;
     writeln!(out, "  {} if the value was ever real, revoke and rotate it at the provider:", "2.".bold())?;
     for rule in &rules {
         let revoke = if rule.revoke.is_empty() {

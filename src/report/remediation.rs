@@ -1,6 +1,8 @@
 //! What to put in place of a hard-coded secret, by file type: data in `remediation.toml`
 //! (embedded), parsed only when a report with findings is written, never on the clean path.
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 
 const DATA: &str = include_str!("remediation.toml");
@@ -24,17 +26,23 @@ pub struct FileKind {
     pub advice: String,
     /// The reference to write instead, with `%NAME%` / `%name%` placeholders.
     pub reference: String,
+    /// Files of this kind should not be committed at all (`.env`, key files).
+    #[serde(default, rename = "keep-out")]
+    pub keep_out: bool,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Table {
+    #[serde(default)]
+    names: BTreeMap<String, String>,
     kind: Vec<FileKind>,
 }
 
-/// The file kinds, in match order.
+/// The file kinds, in match order, and the variable names suggested per rule.
 #[derive(Debug)]
 pub struct Advice {
+    names: BTreeMap<String, String>,
     kinds: Vec<FileKind>,
 }
 
@@ -46,7 +54,23 @@ impl Advice {
     #[allow(clippy::expect_used)]
     pub fn load() -> Advice {
         let table: Table = toml::from_str(DATA).expect("the embedded remediation table parses");
-        Advice { kinds: table.kind }
+        Advice { names: table.names, kinds: table.kind }
+    }
+
+    /// The environment-style name suggested for a secret found by `rule_id`.
+    pub fn name_for(&self, rule_id: &str) -> String {
+        let family = rule_id.split('.').next().unwrap_or(rule_id);
+        self.names
+            .get(rule_id)
+            .or_else(|| self.names.get(&format!("{family}.*")))
+            .cloned()
+            .unwrap_or_else(|| env_name(rule_id))
+    }
+
+    /// The reference to write in a file of `kind` for a secret found by `rule_id`.
+    pub fn reference(&self, kind: &FileKind, rule_id: &str) -> String {
+        let name = self.name_for(rule_id);
+        kind.reference.replace("%NAME%", &name).replace("%name%", &name.to_ascii_lowercase())
     }
 
     /// The first kind matching `path` (repository-relative, forward slashes).
@@ -66,12 +90,6 @@ impl FileKind {
         let placed = self.under.is_empty()
             || self.under.iter().any(|dir| path.starts_with(dir.as_str()) || path.contains(&format!("/{dir}")));
         typed && placed
-    }
-
-    /// The reference for a secret found by rule `rule_id`.
-    pub fn reference_for(&self, rule_id: &str) -> String {
-        let name = env_name(rule_id);
-        self.reference.replace("%NAME%", &name).replace("%name%", &name.to_ascii_lowercase())
     }
 }
 
@@ -119,9 +137,12 @@ mod tests {
         assert_eq!(label("infra/main.tf"), "Terraform");
         assert_eq!(label("deploy.sh"), "shell script");
         assert_eq!(label("notes.txt"), "file");
-        let py = Advice::load().for_path("a.py").expect("python").reference_for("aws.access-key-id");
-        assert_eq!(py, "os.environ[\"AWS_ACCESS_KEY_ID\"]");
-        let ci = Advice::load().for_path(".github/workflows/x.yaml").expect("ci").reference_for("github.token");
-        assert_eq!(ci, "${{ secrets.GITHUB_TOKEN }}");
+        let advice = Advice::load();
+        let py = advice.for_path("a.py").expect("python");
+        assert_eq!(advice.reference(py, "aws.access-key-id"), "os.environ[\"AWS_ACCESS_KEY_ID\"]");
+        assert_eq!(advice.reference(py, "generic.assignment"), "os.environ[\"YOUR_SECRET_NAME\"]");
+        let ci = advice.for_path(".github/workflows/x.yaml").expect("ci");
+        assert_eq!(advice.reference(ci, "github.token"), "${{ secrets.GITHUB_TOKEN }}");
+        assert!(advice.for_path("config/.env").expect("dotenv").keep_out);
     }
 }
