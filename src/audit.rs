@@ -311,7 +311,10 @@ mod tests {
     fn credentials_are_stripped_from_remote_urls() {
         let secret_url = ["https://deploy:", "pass", "word@git.example.com/org/app.git"].concat();
         assert_eq!(strip_credentials(&secret_url), "https://git.example.com/org/app.git");
-        assert_eq!(strip_credentials("https://git.example.com/a.git?private_token=x#f"), "https://git.example.com/a.git");
+        assert_eq!(
+            strip_credentials("https://git.example.com/a.git?private_token=x#f"),
+            "https://git.example.com/a.git"
+        );
         assert_eq!(strip_credentials("ssh://git@host:22/org/app.git"), "ssh://host:22/org/app.git");
         assert_eq!(strip_credentials("git@github.com:org/app.git"), "github.com:org/app.git");
         assert_eq!(strip_credentials("/srv/git/app.git"), "/srv/git/app.git");

@@ -146,8 +146,7 @@ mod tests {
 
     fn pem(rng: &mut Rng) -> String {
         let kind = ["RSA PRIV", "ATE KEY"].concat();
-        let body: Vec<String> =
-            (0..8).map(|_| rng.string(alphabet("base64").expect("b64"), 64)).collect();
+        let body: Vec<String> = (0..8).map(|_| rng.string(alphabet("base64").expect("b64"), 64)).collect();
         format!("-----BEGIN {kind}-----\n{}\n-----END {kind}-----", body.join("\n"))
     }
 

@@ -72,7 +72,11 @@ impl From<Format> for report::Format {
 }
 
 /// Writes `report` in `format` to the file `path` (owner-only, created fresh), without colour.
-fn write_report_file(path: &std::path::Path, format: report::Format, report: &report::Report<'_>) -> Result<()> {
+fn write_report_file(
+    path: &std::path::Path,
+    format: report::Format,
+    report: &report::Report<'_>,
+) -> Result<()> {
     use anyhow::Context as _;
     colored::control::set_override(false);
     let mut buf = Vec::new();
@@ -80,7 +84,8 @@ fn write_report_file(path: &std::path::Path, format: report::Format, report: &re
     if format == report::Format::Human && buf.is_empty() {
         report::human::write_summary(&mut buf, report).context("rendering the report")?;
     }
-    report::file::write_private(path, &buf).with_context(|| format!("writing the report to {}", path.display()))
+    report::file::write_private(path, &buf)
+        .with_context(|| format!("writing the report to {}", path.display()))
 }
 
 /// Feeds a source's output to the engine and keeps the findings.

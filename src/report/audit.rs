@@ -39,7 +39,11 @@ pub fn write_events(out: &mut dyn Write, events: &[&Event], total: usize, log: &
 /// Writing fails.
 pub fn write_places(out: &mut dyn Write, query: &str, events: &[&Event], log: &Path) -> io::Result<()> {
     if events.is_empty() {
-        return writeln!(out, "leakgate: {query} was never seen on this machine (audit log {})", log.display());
+        return writeln!(
+            out,
+            "leakgate: {query} was never seen on this machine (audit log {})",
+            log.display()
+        );
     }
     struct PlaceRow<'a> {
         repository: &'a str,
@@ -53,7 +57,8 @@ pub fn write_places(out: &mut dyn Write, query: &str, events: &[&Event], log: &P
     }
     let mut rows: Vec<PlaceRow<'_>> = Vec::new();
     for e in events {
-        let at = rows.iter().position(|r| r.repository == e.repository && r.file == e.file && r.line == e.line);
+        let at =
+            rows.iter().position(|r| r.repository == e.repository && r.file == e.file && r.line == e.line);
         let row = match at {
             Some(i) => &mut rows[i],
             None => {

@@ -105,11 +105,8 @@ fn write_files(out: &mut dyn Write, report: &Report<'_>, advice: &Advice) -> io:
 }
 
 fn write_finding(out: &mut dyn Write, report: &Report<'_>, finding: &Finding) -> io::Result<()> {
-    let location = if finding.line == 0 {
-        "file".to_string()
-    } else {
-        format!("{}:{}", finding.line, finding.column)
-    };
+    let location =
+        if finding.line == 0 { "file".to_string() } else { format!("{}:{}", finding.line, finding.column) };
     let value = if report.show_secrets {
         format!("{:?}", String::from_utf8_lossy(finding.secret.expose()))
     } else {
@@ -156,7 +153,10 @@ fn write_first_step(
         }
         Origin::Commit(oid) => {
             let oid = short(oid);
-            writeln!(out, "  {step} take it out of commit {oid} before it leaves: rewrite the unpushed commits")?;
+            writeln!(
+                out,
+                "  {step} take it out of commit {oid} before it leaves: rewrite the unpushed commits"
+            )?;
             writeln!(out, "       git rebase -i {oid}^")?;
             writeln!(
                 out,

@@ -88,7 +88,10 @@ impl FileKind {
         let any_type = self.names.is_empty() && self.extensions.is_empty();
         let typed = any_type || by_name || by_ext;
         let placed = self.under.is_empty()
-            || self.under.iter().any(|dir| path.starts_with(dir.as_str()) || path.contains(&format!("/{dir}")));
+            || self
+                .under
+                .iter()
+                .any(|dir| path.starts_with(dir.as_str()) || path.contains(&format!("/{dir}")));
         typed && placed
     }
 }

@@ -15,7 +15,8 @@ use crate::rules::RuleDef;
 use crate::scan::Finding;
 
 /// The schema URI written as `$schema`.
-pub const SCHEMA_URI: &str = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
+pub const SCHEMA_URI: &str =
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
 
 /// Writes `report` as a SARIF 2.1.0 log with one run.
 ///

@@ -45,7 +45,9 @@ fn a_blocked_commit_is_recorded_without_the_value_and_privately() {
     let fields: Vec<&str> = e.as_object().expect("object").keys().map(String::as_str).collect();
     assert_eq!(
         fields.iter().copied().collect::<std::collections::BTreeSet<_>>(),
-        ["time", "event", "repository", "branch", "commit", "file", "line", "rule", "fingerprint"].into_iter().collect()
+        ["time", "event", "repository", "branch", "commit", "file", "line", "rule", "fingerprint"]
+            .into_iter()
+            .collect()
     );
     assert_eq!(e["event"], "blocked");
     assert_eq!(e["repository"], "https://git.example.invalid/acme/app.git");
@@ -74,7 +76,11 @@ fn a_blocked_commit_is_recorded_without_the_value_and_privately() {
     // `leakgate audit` lists it.
     let listing = repo.leakgate(&["audit"]);
     assert_eq!(listing.code, 0, "{}", listing.stderr);
-    assert!(listing.stdout.contains("blocked") && listing.stdout.contains("app/settings.py:3"), "{}", listing.stdout);
+    assert!(
+        listing.stdout.contains("blocked") && listing.stdout.contains("app/settings.py:3"),
+        "{}",
+        listing.stdout
+    );
     listing.assert_no_leak(&key);
     let json = repo.leakgate(&["audit", "--format", "json"]);
     let parsed: Value = serde_json::from_str(&json.stdout).expect("json array");

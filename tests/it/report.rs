@@ -39,7 +39,10 @@ pub fn fixture(seed: u64) -> (TestRepo, Planted) {
         pem: fakes.pem_block(),
     };
     repo.write("src/app.py", format!("import os\n\nAWS_KEY = \"{}\"\n", planted.key));
-    repo.write(".github/workflows/deploy.yml", format!("jobs:\n  deploy:\n    env:\n      GH: {}\n", planted.token));
+    repo.write(
+        ".github/workflows/deploy.yml",
+        format!("jobs:\n  deploy:\n    env:\n      GH: {}\n", planted.token),
+    );
     repo.write("config/.env", format!("DB_PASSWORD={}\n", planted.password));
     repo.write("keys/server.txt", format!("server key\n{}\n", planted.pem));
     repo.add(&["src/app.py", ".github/workflows/deploy.yml", "config/.env", "keys/server.txt"]);
@@ -66,7 +69,14 @@ fn human_pre_commit_report_snapshot_without_colour() {
 #[test]
 fn human_scan_report_snapshot_with_colour() {
     let (repo, planted) = fixture(602);
-    let run = repo.leakgate(&["--color", "always", "scan", "src/app.py", "config/.env", ".github/workflows/deploy.yml"]);
+    let run = repo.leakgate(&[
+        "--color",
+        "always",
+        "scan",
+        "src/app.py",
+        "config/.env",
+        ".github/workflows/deploy.yml",
+    ]);
     assert_eq!(run.code, 1, "{}", run.all());
     assert!(run.stdout.contains("\u{1b}["), "--color always colours even a pipe");
     for value in planted.values() {
@@ -92,7 +102,11 @@ fn the_human_report_teaches_per_file_type_and_ends_with_a_summary() {
     let step3 = err.find("3. if it was already pushed").expect("step 3");
     assert!(step1 < step2 && step2 < step3, "remediation steps out of order");
     assert!(
-        err.trim_end().lines().last().expect("summary").starts_with("leakgate: 4 findings (4 blocking) in 4 files scanned"),
+        err.trim_end()
+            .lines()
+            .last()
+            .expect("summary")
+            .starts_with("leakgate: 4 findings (4 blocking) in 4 files scanned"),
         "{err}"
     );
 }
@@ -139,7 +153,14 @@ fn json_report_field_names_are_stable() {
     assert_eq!(doc["tool"]["name"], "leakgate");
     assert_eq!(
         keys(&doc["summary"]),
-        set(&["files_scanned", "bytes_scanned", "binary_skipped", "too_large_skipped", "findings", "blocking"])
+        set(&[
+            "files_scanned",
+            "bytes_scanned",
+            "binary_skipped",
+            "too_large_skipped",
+            "findings",
+            "blocking"
+        ])
     );
     let findings = doc["findings"].as_array().expect("findings");
     assert_eq!(findings.len(), 4);
@@ -167,7 +188,10 @@ fn json_report_field_names_are_stable() {
         assert!(f["fingerprint"].as_str().expect("fp").starts_with("lg1:"));
     }
     let py = findings.iter().find(|f| f["path"] == "src/app.py").expect("python finding");
-    assert_eq!((py["rule_id"].as_str(), py["line"].as_u64(), py["column"].as_u64()), (Some("aws.access-key-id"), Some(3), Some(12)));
+    assert_eq!(
+        (py["rule_id"].as_str(), py["line"].as_u64(), py["column"].as_u64()),
+        (Some("aws.access-key-id"), Some(3), Some(12))
+    );
     assert_eq!(py["end_column"].as_u64(), Some(32));
     let pem = findings.iter().find(|f| f["path"] == "keys/server.txt").expect("key finding");
     assert_eq!((pem["line"].as_u64(), pem["end_line"].as_u64()), (Some(2), Some(9)));
@@ -231,11 +255,14 @@ fn sarif_output_is_valid_sarif_2_1_0_for_github_code_scanning() {
     assert_eq!(run0["tool"]["driver"]["name"], "leakgate");
     let rules = run0["tool"]["driver"]["rules"].as_array().expect("rules");
     for rule in rules {
-        for field in ["id", "shortDescription", "fullDescription", "help", "defaultConfiguration", "properties"] {
+        for field in
+            ["id", "shortDescription", "fullDescription", "help", "defaultConfiguration", "properties"]
+        {
             assert!(rule.get(field).is_some(), "rule without {field}: {rule}");
         }
         assert!(rule["help"]["markdown"].as_str().is_some_and(|m| m.contains("revoke")));
-        let sev: f64 = rule["properties"]["security-severity"].as_str().expect("string").parse().expect("number");
+        let sev: f64 =
+            rule["properties"]["security-severity"].as_str().expect("string").parse().expect("number");
         assert!((0.0..=10.0).contains(&sev));
         assert!(rule["properties"]["tags"].as_array().expect("tags").contains(&Value::from("security")));
     }
@@ -250,15 +277,25 @@ fn sarif_output_is_valid_sarif_2_1_0_for_github_code_scanning() {
         assert!(loc["region"]["startLine"].as_u64().is_some_and(|l| l >= 1));
         assert!(r["partialFingerprints"]["leakgate/v1"].as_str().is_some_and(|f| f.starts_with("lg1:")));
     }
-    assert!(results.iter().any(|r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "my%20dir/conf.py"));
+    assert!(results
+        .iter()
+        .any(|r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "my%20dir/conf.py"));
     let mut all_keys = Vec::new();
     walk_keys(&log, &mut all_keys);
-    assert!(!all_keys.iter().any(|k| k == "snippet" || k == "contextRegion"), "SARIF must carry no source text");
+    assert!(
+        !all_keys.iter().any(|k| k == "snippet" || k == "contextRegion"),
+        "SARIF must carry no source text"
+    );
 
     // The same fingerprints as the JSON report.
-    let json: Value = serde_json::from_str(&repo.leakgate(&["scan", "--format", "json", "."]).stdout).expect("json");
-    let json_fps: BTreeSet<&str> =
-        json["findings"].as_array().expect("findings").iter().filter_map(|f| f["fingerprint"].as_str()).collect();
+    let json: Value =
+        serde_json::from_str(&repo.leakgate(&["scan", "--format", "json", "."]).stdout).expect("json");
+    let json_fps: BTreeSet<&str> = json["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["fingerprint"].as_str())
+        .collect();
     let sarif_fps: BTreeSet<&str> =
         results.iter().filter_map(|r| r["partialFingerprints"]["leakgate/v1"].as_str()).collect();
     assert_eq!(json_fps, sarif_fps);
@@ -334,7 +371,10 @@ fn show_secrets_is_explicit_scan_only_and_human_only() {
     json.assert_no_leak(&planted.key);
     let file = repo.temp_root().join("shown.txt");
     repo.leakgate(&["scan", "--show-secrets", "-o", file.to_str().expect("utf-8"), "src"]);
-    assert!(!std::fs::read_to_string(&file).expect("read").contains(&planted.key), "values written to a file");
+    assert!(
+        !std::fs::read_to_string(&file).expect("read").contains(&planted.key),
+        "values written to a file"
+    );
 
     let hook = repo.leakgate(&["pre-commit", "--show-secrets"]);
     assert_eq!(hook.code, 2, "the hook has no --show-secrets");
