@@ -116,3 +116,65 @@ pub fn security_severity(severity: Severity) -> &'static str {
         Severity::Low => "3.0",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::builtin;
+    use crate::secret::Secret;
+
+    fn commit_finding() -> Finding {
+        let rule = builtin("aws.access-key-id").expect("rule");
+        let secret = Secret::new(b"not-a-real-value-0000");
+        Finding {
+            rule,
+            severity: rule.severity,
+            origin: Origin::Commit("ab".repeat(20)),
+            path: "deploy/env.sh".to_string(),
+            line: 7,
+            column: 5,
+            fingerprint: secret.fingerprint(rule.id),
+            secret,
+            span: 0..21,
+        }
+    }
+
+    fn render(format: Format, findings: &[Finding]) -> String {
+        let stats = SourceStats { files_scanned: 1, bytes_scanned: 100, ..SourceStats::default() };
+        let report = Report {
+            context: Context::Scan,
+            findings,
+            stats: &stats,
+            block_severity: Severity::Medium,
+            max_file_bytes: 1 << 20,
+            show_secrets: false,
+        };
+        colored::control::set_override(false);
+        let mut out = Vec::new();
+        write(format, &mut out, &report).expect("render");
+        String::from_utf8(out).expect("utf-8")
+    }
+
+    #[test]
+    fn commit_findings_carry_their_commit_in_every_format() {
+        let findings = [commit_finding()];
+        let oid = "ab".repeat(20);
+        let json: serde_json::Value = serde_json::from_str(&render(Format::Json, &findings)).expect("json");
+        assert_eq!(json["findings"][0]["origin"]["kind"], "commit");
+        assert_eq!(json["findings"][0]["origin"]["commit"], oid.as_str());
+        let sarif: serde_json::Value =
+            serde_json::from_str(&render(Format::Sarif, &findings)).expect("sarif");
+        let result = &sarif["runs"][0]["results"][0];
+        assert_eq!(result["properties"]["commit"], oid.as_str());
+        assert!(result["message"]["text"].as_str().is_some_and(|m| m.contains(&oid)));
+        assert!(!result["partialFingerprints"]["leakgate/v1"]
+            .as_str()
+            .is_some_and(|f| f.contains(&oid[..8])));
+        let human = render(Format::Human, &findings);
+        assert!(human.contains("deploy/env.sh (commit abababababab)"), "{human}");
+        assert!(human.contains("git rebase -i abababababab^"), "{human}");
+        for text in [human, render(Format::Json, &findings), render(Format::Sarif, &findings)] {
+            assert!(!text.contains("not-a-real-value-0000"));
+        }
+    }
+}

@@ -130,6 +130,30 @@ fn colour_is_decided_for_the_stream_written_to() {
     assert!(!json.stdout.contains('\u{1b}'), "machine formats are never coloured");
 }
 
+/// `auto` colours when the stream is a terminal: run the hook under a pseudo-terminal with
+/// util-linux `script` (skipped where it is missing).
+#[test]
+fn auto_colours_a_terminal_and_no_color_still_wins() {
+    let (mut repo, _) = fixture(609);
+    if repo.command("script").arg("--version").output().map(|o| !o.status.success()).unwrap_or(true) {
+        return; // no util-linux `script`: nothing to drive a pseudo-terminal with
+    }
+    let in_pty = |repo: &TestRepo| {
+        let cmd = format!("'{}' pre-commit", crate::harness::leakgate_bin());
+        let out =
+            repo.command("script").args(["-q", "-e", "-c", &cmd, "/dev/null"]).output().expect("script runs");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    repo.set_env("TERM", Some("xterm-256color".as_ref()));
+    let transcript = in_pty(&repo);
+    assert!(transcript.contains("commit blocked"), "{transcript}");
+    assert!(!transcript.contains("\u{1b}["), "NO_COLOR=1 is set, yet the terminal got colour");
+    repo.set_env("NO_COLOR", None);
+    let transcript = in_pty(&repo);
+    assert!(transcript.contains("commit blocked"), "{transcript}");
+    assert!(transcript.contains("\u{1b}["), "auto did not colour a terminal: {transcript}");
+}
+
 fn keys(value: &Value) -> BTreeSet<String> {
     value.as_object().expect("object").keys().cloned().collect()
 }
