@@ -87,6 +87,9 @@ pub struct Event {
     pub rule: String,
     /// The finding's fingerprint (a hash: it does not reveal the value).
     pub fingerprint: String,
+    /// Why, for decisions that need one (`bypassed`, `ignored`); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// Where a hook ran.
@@ -118,6 +121,7 @@ pub fn events(place: &Place, findings: &[Finding], block_severity: Severity) -> 
             line: f.line,
             rule: f.rule.id.to_string(),
             fingerprint: f.fingerprint.clone(),
+            reason: None,
         })
         .collect()
 }
@@ -346,6 +350,7 @@ mod tests {
             line: 1,
             rule: "x.y".into(),
             fingerprint: "lg1:00".into(),
+            reason: None,
         };
         log.append(std::slice::from_ref(&event)).expect("append");
         let mode = |p: &Path| fs::metadata(p).expect("meta").permissions().mode() & 0o777;

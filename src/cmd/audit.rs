@@ -22,7 +22,8 @@ pub fn run(args: &AuditArgs, env: &Env, color: ColorChoice) -> Result<Outcome> {
         log.read().with_context(|| format!("reading the audit log {}", log.path().display()))?;
     let selected: Vec<&audit::Event> = match &args.fingerprint {
         Some(fp) => {
-            if !fp.trim_start_matches("lg1:").bytes().all(|b| b.is_ascii_hexdigit()) || fp.len() < 6 {
+            let hex = fp.trim().trim_start_matches("lg1:");
+            if hex.len() < 6 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
                 return Err(UsageError(format!(
                     "{fp:?} is not a fingerprint: give at least 6 hex digits, as in lg1:0123abcd"
                 ))
