@@ -43,6 +43,11 @@ pub fn run(args: &ScanArgs, env: &Env, color: ColorChoice, verbose: bool) -> Res
         // Values are shown only in the human report printed to the terminal, never in a file.
         show_secrets: args.show_secrets && format == Format::Human && args.output.is_none(),
     };
+    if args.show_secrets && !report.show_secrets {
+        let what = "--show-secrets applies only to the human report on standard output; \
+                    values stay redacted in files and machine formats";
+        report::human::write_warning(&mut std::io::stderr().lock(), what).ok();
+    }
     if let Some(path) = &args.output {
         write_report_file(path, format, &report)?;
     } else {

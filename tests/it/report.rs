@@ -393,6 +393,7 @@ fn show_secrets_is_explicit_scan_only_and_human_only() {
 
     let json = repo.leakgate(&["scan", "--show-secrets", "--format", "json", "src"]);
     json.assert_no_leak(&planted.key);
+    assert!(json.stderr.contains("values stay redacted"), "{}", json.stderr);
     let file = repo.temp_root().join("shown.txt");
     repo.leakgate(&["scan", "--show-secrets", "-o", file.to_str().expect("utf-8"), "src"]);
     assert!(
