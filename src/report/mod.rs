@@ -162,6 +162,10 @@ mod tests {
         let json: serde_json::Value = serde_json::from_str(&render(Format::Json, &findings)).expect("json");
         assert_eq!(json["findings"][0]["origin"]["kind"], "commit");
         assert_eq!(json["findings"][0]["origin"]["commit"], oid.as_str());
+        let schema: serde_json::Value =
+            serde_json::from_str(include_str!("../../docs/json-report.schema.json")).expect("schema");
+        let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+        assert!(validator.is_valid(&json), "a commit finding does not match the documented schema");
         let sarif: serde_json::Value =
             serde_json::from_str(&render(Format::Sarif, &findings)).expect("sarif");
         let result = &sarif["runs"][0]["results"][0];

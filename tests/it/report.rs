@@ -171,6 +171,16 @@ fn json_report_field_names_are_stable() {
         run.assert_no_leak(&value);
     }
     let doc: Value = serde_json::from_str(&run.stdout).expect("one JSON document");
+    let schema: Value =
+        serde_json::from_str(include_str!("../../docs/json-report.schema.json")).expect("schema is JSON");
+    let validator =
+        jsonschema::options().should_validate_formats(true).build(&schema).expect("schema compiles");
+    let errors = schema_errors(&validator, &doc);
+    assert!(
+        errors.is_empty(),
+        "the JSON report does not match docs/json-report.schema.json:\n{}",
+        errors.join("\n")
+    );
     assert_eq!(keys(&doc), set(&["schema_version", "tool", "command", "findings", "summary"]));
     assert_eq!(doc["schema_version"], 1);
     assert_eq!(keys(&doc["tool"]), set(&["name", "version"]));
@@ -223,6 +233,7 @@ fn json_report_field_names_are_stable() {
     // The staged change: origin "index"; a clean scan is still a complete document.
     let staged = repo.leakgate(&["scan", "--staged", "--format", "json"]);
     let doc: Value = serde_json::from_str(&staged.stdout).expect("json");
+    assert!(schema_errors(&validator, &doc).is_empty());
     assert_eq!(doc["findings"][0]["origin"]["kind"], "index");
     assert!(doc["findings"][0]["origin"].get("commit").is_none());
     let clean = repo.leakgate(&["scan", "--format", "json", "README.md"]);
