@@ -108,7 +108,8 @@ fn rule(report: &Report<'_>, rule: &RuleDef) -> Value {
         "properties": {
             "tags": ["security", "secret", rule.family],
             "security-severity": security_severity(rule.severity),
-            "precision": "high",
+            // Provider formats are exact; the generic assignment rule is a heuristic.
+            "precision": if rule.family == "generic" { "medium" } else { "high" },
         },
     });
     if !rule.url.is_empty() {
