@@ -1,5 +1,5 @@
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
@@ -34,9 +34,14 @@ pub fn run(args: &ScanArgs, env: &Env, color: ColorChoice, verbose: bool) -> Res
     };
 
     let format = Format::from(args.format);
+    // SARIF consumers (GitHub code scanning) need repository-relative URIs, wherever the scan ran.
+    let findings = match (&root, format) {
+        (Some(root), Format::Sarif) => repo_relative(collector.findings, root),
+        _ => collector.findings,
+    };
     let report = Report {
         context: report::Context::Scan,
-        findings: &collector.findings,
+        findings: &findings,
         stats: &stats,
         block_severity: policy.block_severity,
         max_file_bytes: policy.max_file_bytes,
@@ -60,4 +65,19 @@ pub fn run(args: &ScanArgs, env: &Env, color: ColorChoice, verbose: bool) -> Res
         out.flush().context("writing the report")?;
     }
     Ok(if report.blocking() > 0 { Outcome::Blocked } else { Outcome::Clean })
+}
+
+/// Rewrites the paths of findings in files on disk to be relative to the work-tree `root`
+/// (forward slashes); paths outside it are left as they are.
+fn repo_relative(mut findings: Vec<crate::scan::Finding>, root: &Path) -> Vec<crate::scan::Finding> {
+    let Ok(root) = root.canonicalize() else {
+        return findings;
+    };
+    for f in findings.iter_mut().filter(|f| f.origin == source::Origin::File) {
+        let Ok(full) = Path::new(&f.path).canonicalize() else { continue };
+        if let Ok(rel) = full.strip_prefix(&root) {
+            f.path = rel.to_string_lossy().replace('\\', "/");
+        }
+    }
+    findings
 }

@@ -335,6 +335,19 @@ fn sarif_output_is_valid_sarif_2_1_0_for_github_code_scanning() {
         results.iter().filter_map(|r| r["partialFingerprints"]["leakgate/v1"].as_str()).collect();
     assert_eq!(json_fps, sarif_fps);
 
+    // Run from a subdirectory: URIs stay relative to the repository root.
+    let sub = repo
+        .command(crate::harness::leakgate_bin())
+        .current_dir(repo.path("src"))
+        .args(["scan", "--format", "sarif", "."])
+        .output()
+        .expect("run");
+    let sub: Value = serde_json::from_slice(&sub.stdout).expect("sarif");
+    assert_eq!(
+        sub["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "src/app.py"
+    );
+
     // A clean run is a valid log with no results.
     let clean = repo.leakgate(&["scan", "--format", "sarif", "README.md"]);
     let clean: Value = serde_json::from_str(&clean.stdout).expect("json");
