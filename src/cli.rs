@@ -38,8 +38,13 @@ pub enum Command {
     /// The git hook: read git's pre-push lines on stdin and block the push if any outgoing
     /// commit adds a secret.
     PrePush(PrePushArgs),
-    /// Scan the staged change, files and directories, or standard input (`-`).
+    /// Scan the staged change, commits, files and directories, or standard input (`-`).
     Scan(ScanArgs),
+    /// Copy standard input to standard output with every secret replaced by
+    /// `[REDACTED:<rule>:<fingerprint prefix>]` (streaming, constant memory).
+    Redact,
+    /// List recent hook decisions from the local audit log, or every place a secret was seen.
+    Audit(AuditArgs),
     /// Install the hooks into the hooks directory git uses for this repository (or for every
     /// repository with --global).
     Install(InstallArgs),
@@ -58,6 +63,13 @@ pub struct PreCommitArgs {
     /// Only these paths (the pre-commit framework passes them): their staged lines, or their
     /// whole staged content when they have no staged change (`pre-commit run --all-files`).
     pub files: Vec<String>,
+    /// Format of the report written with `-o` (the human report always goes to standard error;
+    /// machine formats need `-o`, since git shows a hook's output as text).
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Also write the report to this file (created fresh, readable by its owner only).
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 /// `leakgate pre-push`.
@@ -84,6 +96,43 @@ pub struct ScanArgs {
     pub history: bool,
     /// Files or directories to scan (`-` for standard input); default: the current directory.
     pub paths: Vec<PathBuf>,
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Write the report to this file (created fresh, readable by its owner only) instead of
+    /// standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Print full secret values in the human report (never in JSON, SARIF or hooks). The output
+    /// then contains live credentials: do not share or log it.
+    #[arg(long)]
+    pub show_secrets: bool,
+}
+
+/// `leakgate audit`.
+#[derive(Debug, clap::Args)]
+pub struct AuditArgs {
+    /// List every place on this machine where the secret with this fingerprint (or fingerprint
+    /// prefix, as shown by `leakgate redact`) was seen.
+    #[arg(long, value_name = "FP")]
+    pub fingerprint: Option<String>,
+    /// How many recent events to list.
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
+    /// Output format (`json`: one JSON array of events).
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+/// `--format` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// For people: grouped by file, with what to do.
+    Human,
+    /// A versioned JSON document (docs/json-schema.md).
+    Json,
+    /// SARIF 2.1.0 (GitHub code scanning).
+    Sarif,
 }
 
 /// `leakgate install`.

@@ -2,6 +2,7 @@
 //! down, so that nothing deep in the library reads the environment behind the caller's back.
 
 use std::ffi::OsString;
+use std::path::PathBuf;
 
 /// The variables leakgate reads.
 #[derive(Debug, Clone, Default)]
@@ -16,6 +17,10 @@ pub struct Env {
     pub clicolor_off: bool,
     /// `TERM` is unset or `dumb`.
     pub dumb_term: bool,
+    /// `LEAKGATE_DATA_DIR`: where the audit log lives, instead of the platform data dir
+    /// (`ProjectDirs::data_dir()`, e.g. `~/.local/share/leakgate`). Used as is (no `leakgate`
+    /// component is appended).
+    pub leakgate_data_dir: Option<PathBuf>,
     /// The pre-commit framework's pre-push variables (it consumes git's stdin itself).
     pub pre_commit_push: PreCommitPush,
 }
@@ -46,6 +51,7 @@ impl Env {
             clicolor_force: set_and_not("CLICOLOR_FORCE", "0"),
             clicolor_off: var("CLICOLOR").is_some_and(|v| v == "0"),
             dumb_term: var("TERM").is_none_or(|t| t == "dumb"),
+            leakgate_data_dir: var("LEAKGATE_DATA_DIR").filter(|v| !v.is_empty()).map(PathBuf::from),
             pre_commit_push: PreCommitPush {
                 from_ref: text("PRE_COMMIT_FROM_REF"),
                 to_ref: text("PRE_COMMIT_TO_REF"),

@@ -1,9 +1,11 @@
 //! One module per subcommand; each returns an [`Outcome`] and leaves exit codes to `main`.
 
+mod audit;
 mod doctor;
 mod install;
 mod pre_commit;
 mod pre_push;
+mod redact;
 mod rules;
 mod scan;
 
@@ -11,8 +13,9 @@ use std::fmt;
 
 use anyhow::Result;
 
-use crate::cli::{Cli, Color, Command};
+use crate::cli::{Cli, Color, Command, Format};
 use crate::env::Env;
+use crate::report;
 use crate::report::term::ColorChoice;
 use crate::scan::{Engine, Finding};
 use crate::source::{Fragment, Origin, Sink};
@@ -53,6 +56,8 @@ pub fn run(cli: &Cli, env: &Env) -> Result<Outcome> {
         Command::PreCommit(args) => pre_commit::run(args, env, color, cli.verbose),
         Command::PrePush(args) => pre_push::run(args, env, color, cli.verbose),
         Command::Scan(args) => scan::run(args, env, color, cli.verbose),
+        Command::Redact => redact::run(cli.verbose),
+        Command::Audit(args) => audit::run(args, env, color),
         Command::Install(args) => install::install(args),
         Command::Uninstall(args) => install::uninstall(args),
         Command::Doctor => doctor::run(),
@@ -74,6 +79,33 @@ fn scan_commits(
         crate::source::commits::scan(repo.path(), commits, limits, || Collector::new(&engine), progress)?;
     let findings = sinks.into_iter().flat_map(|c| c.findings).collect();
     Ok((crate::scan::dedup_by_secret(findings), stats))
+}
+
+impl From<Format> for report::Format {
+    fn from(f: Format) -> Self {
+        match f {
+            Format::Human => report::Format::Human,
+            Format::Json => report::Format::Json,
+            Format::Sarif => report::Format::Sarif,
+        }
+    }
+}
+
+/// Writes `report` in `format` to the file `path` (owner-only, created fresh), without colour.
+fn write_report_file(
+    path: &std::path::Path,
+    format: report::Format,
+    report: &report::Report<'_>,
+) -> Result<()> {
+    use anyhow::Context as _;
+    colored::control::set_override(false);
+    let mut buf = Vec::new();
+    report::write(format, &mut buf, report).context("rendering the report")?;
+    if format == report::Format::Human && buf.is_empty() {
+        report::human::write_summary(&mut buf, report).context("rendering the report")?;
+    }
+    report::file::write_private(path, &buf)
+        .with_context(|| format!("writing the report to {}", path.display()))
 }
 
 /// Feeds a source's output to the engine and keeps the findings.

@@ -40,12 +40,19 @@ pub fn run(args: &PrePushArgs, env: &Env, color: ColorChoice, verbose: bool) -> 
         stats: &stats,
         block_severity: policy.block_severity,
         max_file_bytes: policy.max_file_bytes,
+        show_secrets: false,
     };
+    // Recorded before anything is printed, so a closed stderr cannot lose the event.
+    let audit_problem =
+        if findings.is_empty() { None } else { super::pre_commit::record(env, &repo, &report) };
     term::apply(color, env, Stream::Stderr);
     let mut err = std::io::stderr().lock();
     report::human::write(&mut err, &report).context("writing the report")?;
     if verbose && findings.is_empty() {
         report::human::write_summary(&mut err, &report).context("writing the report")?;
+    }
+    if let Some(problem) = audit_problem {
+        report::human::write_warning(&mut err, &problem).ok();
     }
     err.flush().ok();
     Ok(if report.blocking() > 0 { Outcome::Blocked } else { Outcome::Clean })

@@ -121,6 +121,7 @@ impl Engine {
                     fingerprint: secret.fingerprint(rule.id),
                     secret,
                     also_elsewhere: 0,
+                    span: 0..0,
                 });
             }
         }
@@ -162,6 +163,7 @@ impl Engine {
                 fingerprint: secret.fingerprint(rule.id),
                 secret,
                 also_elsewhere: 0,
+                span: m.start()..m.end(),
             });
         }
         Ok(())

@@ -1,9 +1,10 @@
 //! A temp repository driven by the real `git`, with a sanitised environment, and fake secrets
 //! generated at run time (this repository must never contain a credential-looking string).
 
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 use leakgate::rules::example::{alphabet, Rng};
 use tempfile::TempDir;
@@ -18,6 +19,7 @@ pub struct TestRepo {
     _tmp: TempDir,
     pub root: PathBuf,
     home: PathBuf,
+    extra_env: Vec<(String, Option<OsString>)>,
 }
 
 impl TestRepo {
@@ -34,7 +36,7 @@ impl TestRepo {
         std::fs::write(home.join(".gitconfig"), "").expect("empty global config");
         let root = tmp.path().join(name);
         std::fs::create_dir_all(&root).expect("repo dir");
-        let repo = TestRepo { _tmp: tmp, root, home };
+        let repo = TestRepo { _tmp: tmp, root, home, extra_env: Vec::new() };
         repo.git(&["init", "-q", "-b", "main"]);
         repo.git(&["config", "user.email", "dev@example.invalid"]);
         repo.git(&["config", "user.name", "Dev"]);
@@ -55,7 +57,47 @@ impl TestRepo {
             .env("XDG_CACHE_HOME", self.home.join(".cache"))
             .env("NO_COLOR", "1")
             .env("LANG", "C");
+        for (key, value) in &self.extra_env {
+            match value {
+                Some(v) => cmd.env(key, v),
+                None => cmd.env_remove(key),
+            };
+        }
         cmd
+    }
+
+    /// Sets (or, with `None`, removes) a variable for every later command.
+    pub fn set_env(&mut self, key: &str, value: Option<&OsStr>) {
+        self.extra_env.retain(|(k, _)| k != key);
+        self.extra_env.push((key.to_string(), value.map(OsStr::to_os_string)));
+    }
+
+    /// The temp HOME (the default audit log lives under it).
+    pub fn home(&self) -> &Path {
+        &self.home
+    }
+
+    /// The temp dir holding HOME and the work tree.
+    pub fn temp_root(&self) -> &Path {
+        self._tmp.path()
+    }
+
+    /// Runs leakgate in the work tree with `input` on stdin.
+    pub fn leakgate_stdin(&self, args: &[&str], input: &[u8]) -> Run {
+        let mut child = self
+            .command(leakgate_bin())
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn leakgate");
+        let mut stdin = child.stdin.take().expect("stdin");
+        let input = input.to_vec();
+        let writer = std::thread::spawn(move || stdin.write_all(&input));
+        let out = child.wait_with_output().expect("wait");
+        writer.join().expect("writer thread").ok();
+        Run::from(out)
     }
 
     /// Runs git and returns its output (whatever the exit status).
@@ -134,11 +176,6 @@ impl TestRepo {
         self.git(&["rev-parse", "HEAD"]).trim().to_string()
     }
 
-    /// The home directory of this test (global git config lives there).
-    pub fn home(&self) -> &Path {
-        &self.home
-    }
-
     /// Path of a file inside the repository.
     pub fn path(&self, rel: &str) -> PathBuf {
         self.root.join(rel)
@@ -203,6 +240,11 @@ impl Fakes {
         ["gh", "p_"].concat() + &self.chars("alnum", 36)
     }
 
+    /// A random password of 16 alphanumeric characters (found by the generic rule when assigned).
+    pub fn password(&mut self) -> String {
+        self.chars("alnum", 16)
+    }
+
     /// A PEM RSA private key block (random body).
     pub fn pem_block(&mut self) -> String {
         let kind = ["RSA PRIV", "ATE KEY"].concat();
@@ -222,7 +264,7 @@ pub fn reports(run: &Run, path: &str, line: u32, rule: &str) -> bool {
     let mut in_file = false;
     for l in text.lines() {
         if !l.starts_with(' ') && !l.is_empty() {
-            in_file = l.trim() == path || l.starts_with(&format!("{path}  (commit "));
+            in_file = l.trim() == path || l.starts_with(&format!("{path} (commit "));
             continue;
         }
         let t = l.trim_start();
@@ -236,4 +278,67 @@ pub fn reports(run: &Run, path: &str, line: u32, rule: &str) -> bool {
 /// Makes `path` exist relative to the test's temp dir (used for hooks paths).
 pub fn ensure_dir(path: &Path) {
     std::fs::create_dir_all(path).expect("create dir");
+}
+
+/// Every file under `dir` (recursively), with its content.
+pub fn files_under(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Ok(kind) = entry.file_type() else { continue };
+        if kind.is_dir() {
+            out.extend(files_under(&path));
+        } else if kind.is_file() {
+            if let Ok(content) = std::fs::read(&path) {
+                out.push((path, content));
+            }
+        }
+    }
+    out
+}
+
+/// Whether `needle` occurs in `haystack`.
+pub fn contains_bytes(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Replaces what changes from run to run (fingerprints, temp paths) with stable markers.
+pub fn normalize(text: &str, temp: &Path) -> String {
+    let fp = regex::Regex::new(r"lg1:[0-9a-f]{16}").expect("regex");
+    let text = text.replace(&temp.to_string_lossy().into_owned(), "<tmp>");
+    fp.replace_all(&text, "lg1:<fingerprint>").into_owned()
+}
+
+/// Compares `actual` with `tests/it/snapshots/<name>.txt`. With `LEAKGATE_BLESS=1`, or when the
+/// snapshot does not exist yet, writes it instead (review the diff like code).
+pub fn assert_snapshot(name: &str, actual: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/snapshots").join(format!("{name}.txt"));
+    let bless = std::env::var_os("LEAKGATE_BLESS").is_some_and(|v| v == "1");
+    match std::fs::read_to_string(&path) {
+        Ok(expected) if !bless => {
+            if expected != actual {
+                let diff: Vec<String> = expected
+                    .lines()
+                    .zip(actual.lines())
+                    .enumerate()
+                    .filter(|(_, (e, a))| e != a)
+                    .take(5)
+                    .map(|(i, (e, a))| format!("line {}:\n  expected: {e}\n  actual:   {a}", i + 1))
+                    .collect();
+                panic!(
+                    "snapshot {name} differs ({} vs {} lines); rerun with LEAKGATE_BLESS=1 to accept\n{}\n--- actual ---\n{actual}",
+                    expected.lines().count(),
+                    actual.lines().count(),
+                    diff.join("\n")
+                );
+            }
+        }
+        _ => {
+            std::fs::create_dir_all(path.parent().expect("dir")).expect("snapshot dir");
+            std::fs::write(&path, actual).expect("write snapshot");
+        }
+    }
 }

@@ -1,8 +1,12 @@
 //! Integration tests: the real leakgate binary against real git repositories in temp dirs.
 #![allow(clippy::print_stderr)]
 
+mod audit;
+mod canary;
 mod harness;
 mod install;
 mod pre_commit;
 mod pre_push;
+mod redact;
+mod report;
 mod scan;

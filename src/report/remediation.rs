@@ -1,0 +1,151 @@
+//! What to put in place of a hard-coded secret, by file type: data in `remediation.toml`
+//! (embedded), parsed only when a report with findings is written, never on the clean path.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+const DATA: &str = include_str!("remediation.toml");
+
+/// How to replace a secret in one kind of file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileKind {
+    /// Human name of the file type ("Python", "GitHub Actions workflow").
+    pub label: String,
+    /// Base names (with `*` at either end as a wildcard).
+    #[serde(default)]
+    pub names: Vec<String>,
+    /// Extensions without the dot.
+    #[serde(default)]
+    pub extensions: Vec<String>,
+    /// Directories the file must sit under.
+    #[serde(default)]
+    pub under: Vec<String>,
+    /// What to do, in a few words.
+    pub advice: String,
+    /// The reference to write instead, with `%NAME%` / `%name%` placeholders.
+    pub reference: String,
+    /// Files of this kind should not be committed at all (`.env`, key files).
+    #[serde(default, rename = "keep-out")]
+    pub keep_out: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Table {
+    #[serde(default)]
+    names: BTreeMap<String, String>,
+    kind: Vec<FileKind>,
+}
+
+/// The file kinds, in match order, and the variable names suggested per rule.
+#[derive(Debug)]
+pub struct Advice {
+    names: BTreeMap<String, String>,
+    kinds: Vec<FileKind>,
+}
+
+impl Advice {
+    /// Parses the embedded table.
+    ///
+    /// # Panics
+    /// Never at run time: a unit test parses the same embedded text.
+    #[allow(clippy::expect_used)]
+    pub fn load() -> Advice {
+        let table: Table = toml::from_str(DATA).expect("the embedded remediation table parses");
+        Advice { names: table.names, kinds: table.kind }
+    }
+
+    /// The environment-style name suggested for a secret found by `rule_id`.
+    pub fn name_for(&self, rule_id: &str) -> String {
+        let family = rule_id.split('.').next().unwrap_or(rule_id);
+        self.names
+            .get(rule_id)
+            .or_else(|| self.names.get(&format!("{family}.*")))
+            .cloned()
+            .unwrap_or_else(|| env_name(rule_id))
+    }
+
+    /// The reference to write in a file of `kind` for a secret found by `rule_id`.
+    pub fn reference(&self, kind: &FileKind, rule_id: &str) -> String {
+        let name = self.name_for(rule_id);
+        kind.reference.replace("%NAME%", &name).replace("%name%", &name.to_ascii_lowercase())
+    }
+
+    /// The first kind matching `path` (repository-relative, forward slashes).
+    pub fn for_path(&self, path: &str) -> Option<&FileKind> {
+        self.kinds.iter().find(|k| k.matches(path))
+    }
+}
+
+impl FileKind {
+    fn matches(&self, path: &str) -> bool {
+        let base = path.rsplit('/').next().unwrap_or(path);
+        let ext = base.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+        let by_name = self.names.iter().any(|n| glob(n, base));
+        let by_ext = ext.is_some_and(|e| self.extensions.contains(&e));
+        let any_type = self.names.is_empty() && self.extensions.is_empty();
+        let typed = any_type || by_name || by_ext;
+        let placed = self.under.is_empty()
+            || self
+                .under
+                .iter()
+                .any(|dir| path.starts_with(dir.as_str()) || path.contains(&format!("/{dir}")));
+        typed && placed
+    }
+}
+
+/// `aws.access-key-id` → `AWS_ACCESS_KEY_ID`.
+pub fn env_name(rule_id: &str) -> String {
+    rule_id.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' }).collect()
+}
+
+fn glob(pattern: &str, name: &str) -> bool {
+    if let Some(suffix) = pattern.strip_prefix('*') {
+        name.ends_with(suffix) && name.len() > suffix.len()
+    } else if let Some(prefix) = pattern.strip_suffix('*') {
+        name.starts_with(prefix) && name.len() > prefix.len()
+    } else {
+        name == pattern
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn label(path: &str) -> String {
+        Advice::load().for_path(path).map(|k| k.label.clone()).unwrap_or_default()
+    }
+
+    #[test]
+    fn the_table_parses_and_ends_with_a_catch_all() {
+        let advice = Advice::load();
+        let last = advice.kinds.last().expect("entries");
+        assert!(last.names.is_empty() && last.extensions.is_empty() && last.under.is_empty());
+    }
+
+    #[test]
+    fn file_types_get_their_own_reference() {
+        assert_eq!(label("src/app.py"), "Python");
+        assert_eq!(label("web/index.ts"), "JavaScript/TypeScript");
+        assert_eq!(label("cmd/main.go"), "Go");
+        assert_eq!(label("src/main.rs"), "Rust");
+        assert_eq!(label(".github/workflows/ci.yml"), "GitHub Actions workflow");
+        assert_eq!(label("config/app.yml"), "YAML configuration");
+        assert_eq!(label(".env"), "dotenv file");
+        assert_eq!(label("services/api/.env.production"), "dotenv file");
+        assert_eq!(label("Dockerfile"), "Dockerfile");
+        assert_eq!(label("infra/main.tf"), "Terraform");
+        assert_eq!(label("deploy.sh"), "shell script");
+        assert_eq!(label("notes.txt"), "file");
+        let advice = Advice::load();
+        let py = advice.for_path("a.py").expect("python");
+        assert_eq!(advice.reference(py, "aws.access-key-id"), "os.environ[\"AWS_ACCESS_KEY_ID\"]");
+        assert_eq!(advice.reference(py, "generic.assignment"), "os.environ[\"YOUR_SECRET_NAME\"]");
+        let ci = advice.for_path(".github/workflows/x.yaml").expect("ci");
+        assert_eq!(advice.reference(ci, "github.token"), "${{ secrets.GITHUB_TOKEN }}");
+        assert!(advice.for_path("config/.env").expect("dotenv").keep_out);
+    }
+}
