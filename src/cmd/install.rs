@@ -12,6 +12,9 @@ use crate::hook::{self, Conflict, HookChange, HOOKS};
 /// `core.hooksPath` can shadow.
 const CONFIG_HOOKS: (u32, u32) = (2, 54);
 
+/// Where a global install records the `core.hooksPath` it replaced (`--force`), for uninstall.
+const PREVIOUS_HOOKS_PATH: &str = "previous-core.hooksPath";
+
 /// `leakgate install`.
 pub fn install(args: &InstallArgs) -> Result<Outcome> {
     let hooks = selected(args);
@@ -39,17 +42,23 @@ pub fn install(args: &InstallArgs) -> Result<Outcome> {
         }
         let dir = global_hooks_dir()?;
         let current = git::cli::config(None, &["--global", "--get", "core.hooksPath"])?;
-        if let Some(current) = current.filter(|c| std::path::Path::new(c) != dir) {
+        let previous = current.filter(|c| std::path::Path::new(c) != dir);
+        if let Some(previous) = &previous {
             if conflict == Conflict::Refuse {
                 return Err(UsageError(format!(
-                    "the global core.hooksPath is already {current}; leakgate would replace it with {}. \
-                     Re-run with --force to do so, or add leakgate to the hooks in {current}",
+                    "the global core.hooksPath is already {previous}; leakgate would replace it with {}. \
+                     Re-run with --force to do so (uninstall --global restores it), or add leakgate to the \
+                     hooks in {previous}",
                     dir.display()
                 ))
                 .into());
             }
         }
         let changes = hook::install(&dir, &exe, &hooks, conflict, true)?;
+        if let Some(previous) = &previous {
+            std::fs::write(dir.join(PREVIOUS_HOOKS_PATH), previous)
+                .with_context(|| format!("recording the previous core.hooksPath in {}", dir.display()))?;
+        }
         git::cli::config(None, &["--global", "core.hooksPath", &dir.to_string_lossy()])?;
         report(&mut err, &changes);
         writeln!(
@@ -84,8 +93,18 @@ pub fn uninstall(args: &UninstallArgs) -> Result<Outcome> {
         report(&mut err, &changes);
         let current = git::cli::config(None, &["--global", "--get", "core.hooksPath"])?;
         if current.is_some_and(|c| std::path::Path::new(&c) == dir) {
-            git::cli::config(None, &["--global", "--unset", "core.hooksPath"])?;
-            writeln!(err, "leakgate: unset the global core.hooksPath").ok();
+            let record = dir.join(PREVIOUS_HOOKS_PATH);
+            match std::fs::read_to_string(&record) {
+                Ok(previous) => {
+                    git::cli::config(None, &["--global", "core.hooksPath", previous.trim()])?;
+                    std::fs::remove_file(&record).ok();
+                    writeln!(err, "leakgate: restored the global core.hooksPath to {}", previous.trim()).ok();
+                }
+                Err(_) => {
+                    git::cli::config(None, &["--global", "--unset", "core.hooksPath"])?;
+                    writeln!(err, "leakgate: unset the global core.hooksPath").ok();
+                }
+            }
         }
         return Ok(Outcome::Clean);
     }

@@ -214,3 +214,20 @@ fn install_inside_a_submodule_writes_into_the_submodules_git_dir() {
     );
     assert!(!repo.git_dir().join("hooks/pre-commit").exists(), "written into the superproject");
 }
+
+#[test]
+fn a_forced_global_install_restores_the_previous_global_hooks_path_on_uninstall() {
+    let repo = TestRepo::new();
+    if config_based_hooks(&repo) {
+        eprintln!("git >= 2.54 uses config-based hooks and leaves core.hooksPath alone; skipping");
+        return;
+    }
+    repo.git(&["config", "--global", "core.hooksPath", "/opt/team-hooks"]);
+    let run = repo.leakgate(&["install", "--global"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("/opt/team-hooks"), "{}", run.stderr);
+    assert_eq!(repo.leakgate(&["install", "--global", "--force"]).code, 0);
+    assert_ne!(repo.git(&["config", "--global", "core.hooksPath"]).trim(), "/opt/team-hooks");
+    assert_eq!(repo.leakgate(&["uninstall", "--global"]).code, 0);
+    assert_eq!(repo.git(&["config", "--global", "core.hooksPath"]).trim(), "/opt/team-hooks");
+}
