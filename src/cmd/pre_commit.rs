@@ -44,7 +44,7 @@ pub fn run(args: &PreCommitArgs, env: &Env, color: ColorChoice, verbose: bool) -
     // Recorded before anything is printed, so a closed stderr cannot lose the event.
     let audit_problem = if report.findings.is_empty() { None } else { record(env, &repo, &report) };
     term::apply(color, env, Stream::Stderr);
-    let mut err = std::io::stderr().lock();
+    let mut err = std::io::BufWriter::new(std::io::stderr().lock());
     report::human::write(&mut err, &report).context("writing the report")?;
     if verbose && report.findings.is_empty() {
         report::human::write_summary(&mut err, &report).context("writing the report")?;

@@ -46,7 +46,7 @@ pub fn run(args: &PrePushArgs, env: &Env, color: ColorChoice, verbose: bool) -> 
     let audit_problem =
         if findings.is_empty() { None } else { super::pre_commit::record(env, &repo, &report) };
     term::apply(color, env, Stream::Stderr);
-    let mut err = std::io::stderr().lock();
+    let mut err = std::io::BufWriter::new(std::io::stderr().lock());
     report::human::write(&mut err, &report).context("writing the report")?;
     if verbose && findings.is_empty() {
         report::human::write_summary(&mut err, &report).context("writing the report")?;

@@ -69,7 +69,7 @@ pub fn run(args: &ScanArgs, env: &Env, color: ColorChoice, verbose: bool) -> Res
         write_report_file(path, format, &report)?;
     } else {
         term::apply(if format == Format::Human { color } else { ColorChoice::Never }, env, Stream::Stdout);
-        let mut out = std::io::stdout().lock();
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
         report::write(format, &mut out, &report).context("writing the report")?;
         if format == Format::Human && verbose && report.findings.is_empty() {
             report::human::write_summary(&mut out, &report).context("writing the report")?;

@@ -1,5 +1,5 @@
 use anyhow::{Context, Result};
-use git2::{DiffOptions, Patch};
+use git2::{Blob, DiffOptions, Patch};
 
 /// A run of lines in the new version of a file: 1-based `start`, `count` lines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,11 +14,12 @@ pub struct LineRange {
 /// run is exactly the added lines of one hunk).
 ///
 /// # Errors
-/// libgit2 fails to diff the two buffers.
-pub fn added_lines(old: &[u8], new: &[u8]) -> Result<Vec<LineRange>> {
+/// libgit2 fails to diff the two blobs.
+pub fn added_lines(old: &Blob<'_>, new: &Blob<'_>) -> Result<Vec<LineRange>> {
     let mut opts = DiffOptions::new();
     opts.context_lines(0).interhunk_lines(0).force_text(true);
-    let patch = Patch::from_buffers(old, None, new, None, Some(&mut opts))
+    // From blobs, not buffers: libgit2 then knows both ids and does not hash the content again.
+    let patch = Patch::from_blobs(old, None, new, None, Some(&mut opts))
         .context("diffing a staged file against its committed version")?;
     let mut runs = Vec::with_capacity(patch.num_hunks());
     for index in 0..patch.num_hunks() {

@@ -66,7 +66,7 @@ fn scan_change(
         stats.binary_skipped.push(change.path.clone());
         return Ok(());
     }
-    let ranges = added_ranges(repo, change, content)?;
+    let ranges = added_ranges(repo, change, &blob)?;
     stats.files_scanned += 1;
     emit(content, ranges.as_deref(), &change.path, origin, sink, stats)
 }
@@ -102,7 +102,7 @@ fn emit(
 
 /// The lines of `content` that are new: relative to the previous version, and for a merge
 /// relative to every other parent too. `None` means every line.
-fn added_ranges(repo: &Repository, change: &Change, content: &[u8]) -> Result<Option<Vec<LineRange>>> {
+fn added_ranges(repo: &Repository, change: &Change, new: &git2::Blob<'_>) -> Result<Option<Vec<LineRange>>> {
     let mut ranges: Option<Vec<LineRange>> = None;
     for parent_blob in change.old.iter().chain(change.other_parents.iter().flatten()) {
         if *parent_blob == change.new {
@@ -111,7 +111,7 @@ fn added_ranges(repo: &Repository, change: &Change, content: &[u8]) -> Result<Op
         let old = repo
             .find_blob(*parent_blob)
             .with_context(|| format!("reading the previous version of {}", change.path))?;
-        let added = git::added_lines(old.content(), content)?;
+        let added = git::added_lines(&old, new)?;
         ranges = Some(match ranges {
             None => added,
             Some(previous) => intersect(&previous, &added),
