@@ -18,8 +18,9 @@ pub struct LineRange {
 pub fn added_lines(old: &Blob<'_>, new: &Blob<'_>) -> Result<Vec<LineRange>> {
     let mut opts = DiffOptions::new();
     opts.context_lines(0).interhunk_lines(0).force_text(true);
-    // From blobs, not buffers: libgit2 then knows both ids and does not hash the content again.
-    let patch = Patch::from_blobs(old, None, new, None, Some(&mut opts))
+    // From buffers, not `Patch::from_blobs`: that one consults the repository's attributes (a
+    // `-diff` attribute would hide content, and reading them fails on a sparse index).
+    let patch = Patch::from_buffers(old.content(), None, new.content(), None, Some(&mut opts))
         .context("diffing a staged file against its committed version")?;
     let mut runs = Vec::with_capacity(patch.num_hunks());
     for index in 0..patch.num_hunks() {
