@@ -50,6 +50,53 @@ pub enum Command {
     Doctor,
     /// List the rules of the policy in force.
     Rules,
+    /// Show, check, explain or update the policy in force (built-in < organisation < repository).
+    Policy(PolicyArgs),
+    /// Accept every current finding into `.leakgate-ignore`, so that only new secrets block.
+    Baseline(BaselineArgs),
+}
+
+/// `leakgate policy`.
+#[derive(Debug, clap::Args)]
+pub struct PolicyArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub action: PolicyAction,
+}
+
+/// `leakgate policy <action>`.
+#[derive(Debug, Subcommand)]
+pub enum PolicyAction {
+    /// The effective policy, each value with the layer that set it.
+    Show,
+    /// Validate every layer (and the ignore file); exit 2 with file:line:column on a problem.
+    Check,
+    /// A rule: definition, examples, tuning, enforcement and allowlists, and where each came from.
+    Explain {
+        /// The rule id (`leakgate rules` lists them).
+        rule: String,
+    },
+    /// Fetch the pinned git policies that are not cached yet (the hooks never need the network
+    /// afterwards).
+    Update,
+}
+
+/// `leakgate baseline`.
+#[derive(Debug, clap::Args)]
+pub struct BaselineArgs {
+    /// Accept findings in every commit of the history, not only the files of the work tree.
+    #[arg(long)]
+    pub history: bool,
+    /// The reason written on each entry.
+    #[arg(long, default_value = "baseline: present before leakgate was adopted")]
+    pub reason: String,
+    /// The owner written on each entry (required when the policy says require-owner).
+    #[arg(long)]
+    pub owner: Option<String>,
+    /// Expiry date (YYYY-MM-DD) written on each entry; default: none, or the longest the policy
+    /// allows (max-ignore-days).
+    #[arg(long)]
+    pub expires: Option<String>,
 }
 
 /// `leakgate pre-commit`.

@@ -2,6 +2,7 @@
 //! down, so that nothing deep in the library reads the environment behind the caller's back.
 
 use std::ffi::OsString;
+use std::path::PathBuf;
 
 /// The variables leakgate reads.
 #[derive(Debug, Clone, Default)]
@@ -18,6 +19,13 @@ pub struct Env {
     pub dumb_term: bool,
     /// The pre-commit framework's pre-push variables (it consumes git's stdin itself).
     pub pre_commit_push: PreCommitPush,
+    /// `LEAKGATE_ORG_POLICY`: the user-level organisation policy file (honoured only when there
+    /// is no system policy, or it allows user-level ones).
+    pub org_policy: Option<PathBuf>,
+    /// `LEAKGATE_CACHE_DIR`: where pinned git policies are cached (default: the user cache dir).
+    pub cache_dir: Option<PathBuf>,
+    /// `LEAKGATE_BYPASS`: the reason for letting one commit through (if the policy allows it).
+    pub bypass: Option<String>,
 }
 
 /// `PRE_COMMIT_FROM_REF`, `PRE_COMMIT_TO_REF`, `PRE_COMMIT_REMOTE_NAME`,
@@ -52,6 +60,9 @@ impl Env {
                 remote_name: text("PRE_COMMIT_REMOTE_NAME"),
                 local_branch: text("PRE_COMMIT_LOCAL_BRANCH"),
             },
+            org_policy: var("LEAKGATE_ORG_POLICY").filter(|v| !v.is_empty()).map(PathBuf::from),
+            cache_dir: var("LEAKGATE_CACHE_DIR").filter(|v| !v.is_empty()).map(PathBuf::from),
+            bypass: text("LEAKGATE_BYPASS").filter(|v| !v.trim().is_empty()),
         }
     }
 }

@@ -1,7 +1,9 @@
 //! One module per subcommand; each returns an [`Outcome`] and leaves exit codes to `main`.
 
+mod baseline;
 mod doctor;
 mod install;
+mod policy;
 mod pre_commit;
 mod pre_push;
 mod rules;
@@ -14,6 +16,7 @@ use anyhow::Result;
 use crate::cli::{Cli, Color, Command};
 use crate::env::Env;
 use crate::report::term::ColorChoice;
+use crate::scan::allow::{self, Exception, Filter, Marker};
 use crate::scan::{Engine, Finding};
 use crate::source::{Fragment, Origin, Sink};
 
@@ -57,43 +60,300 @@ pub fn run(cli: &Cli, env: &Env) -> Result<Outcome> {
         Command::Uninstall(args) => install::uninstall(args),
         Command::Doctor => doctor::run(),
         Command::Rules => rules::run(),
+        Command::Policy(args) => policy::run(args, env),
+        Command::Baseline(args) => baseline::run(args, env),
     }
 }
 
 /// Scans commits (oldest first) in parallel; each secret is reported once, at the commit that
-/// introduced it, with the number of other places that carry it.
+/// introduced it, with the number of other places that carry it. The policy's exceptions apply.
 fn scan_commits(
     repo: &git2::Repository,
     commits: &[git2::Oid],
     policy: &crate::policy::ResolvedPolicy,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<(Vec<Finding>, crate::source::SourceStats)> {
-    let engine = Engine::new(policy.rules())?;
-    let limits = crate::source::Limits { max_file_bytes: policy.max_file_bytes };
-    let (sinks, stats) =
-        crate::source::commits::scan(repo.path(), commits, limits, || Collector::new(&engine), progress)?;
-    let findings = sinks.into_iter().flat_map(|c| c.findings).collect();
-    Ok((crate::scan::dedup_by_secret(findings), stats))
+    let filter = Filter::new(policy)?;
+    let (collected, stats) = scan_commits_with(repo, commits, policy, Some(&filter), progress)?;
+    Ok((collected.findings, stats))
 }
 
-/// Feeds a source's output to the engine and keeps the findings.
+/// [`scan_commits`] with an explicit filter (none: every finding, for `baseline`), keeping what
+/// the filter decided.
+fn scan_commits_with(
+    repo: &git2::Repository,
+    commits: &[git2::Oid],
+    policy: &crate::policy::ResolvedPolicy,
+    filter: Option<&Filter<'_>>,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<(Collected, crate::source::SourceStats)> {
+    let engine = Engine::new(policy.rules())?;
+    let limits = crate::source::Limits { max_file_bytes: policy.max_file_bytes };
+    let (sinks, stats) = crate::source::commits::scan(
+        repo.path(),
+        commits,
+        limits,
+        || Collector { filter, ..Collector::new(&engine) },
+        progress,
+    )?;
+    let mut all = Collected::default();
+    for sink in sinks {
+        all.findings.extend(sink.findings);
+        all.allowed.extend(sink.allowed);
+        all.refused.extend(sink.refused);
+        all.markers.extend(sink.markers);
+    }
+    all.findings = crate::scan::dedup_by_secret(all.findings);
+    Ok((all, stats))
+}
+
+/// What a scan kept, and what the policy's exceptions did.
+#[derive(Debug, Default)]
+struct Collected {
+    findings: Vec<Finding>,
+    /// Findings an exception allowed.
+    allowed: Vec<(Finding, Exception)>,
+    /// Findings that still count although exceptions matched them (enforced rules, invalid
+    /// exceptions), with the refused exceptions and why.
+    refused: Vec<(Finding, Vec<(Exception, String)>)>,
+    /// Inline markers on the added lines.
+    markers: Vec<Marker>,
+}
+
+/// Feeds a source's output to the engine, applies the policy's exceptions, and keeps the
+/// findings.
 struct Collector<'e> {
     engine: &'e Engine,
+    filter: Option<&'e Filter<'e>>,
     findings: Vec<Finding>,
+    allowed: Vec<(Finding, Exception)>,
+    refused: Vec<(Finding, Vec<(Exception, String)>)>,
+    markers: Vec<Marker>,
+    /// Paths seen (only the policy files are remembered).
+    policy_files_touched: Vec<String>,
 }
 
 impl<'e> Collector<'e> {
     fn new(engine: &'e Engine) -> Self {
-        Collector { engine, findings: Vec::new() }
+        Collector {
+            engine,
+            filter: None,
+            findings: Vec::new(),
+            allowed: Vec::new(),
+            refused: Vec::new(),
+            markers: Vec::new(),
+            policy_files_touched: Vec::new(),
+        }
+    }
+
+    fn filtered(engine: &'e Engine, filter: &'e Filter<'e>) -> Self {
+        Collector { filter: Some(filter), ..Collector::new(engine) }
+    }
+
+    fn judge(&mut self, start: usize, fragment: Option<&Fragment<'_>>) {
+        let Some(filter) = self.filter else {
+            return;
+        };
+        let fresh: Vec<Finding> = self.findings.drain(start..).collect();
+        for finding in fresh {
+            let (line, previous) = fragment.map_or((None, None), |f| allow::lines_at(f, finding.line));
+            let judged = filter.judge(&finding, line, previous);
+            match judged.allowed_by {
+                Some(exception) => self.allowed.push((finding, exception)),
+                None => {
+                    if !judged.refused.is_empty() {
+                        self.refused.push((finding.clone(), judged.refused));
+                    }
+                    self.findings.push(finding);
+                }
+            }
+        }
+    }
+
+    fn into_collected(self) -> Collected {
+        Collected {
+            findings: self.findings,
+            allowed: self.allowed,
+            refused: self.refused,
+            markers: self.markers,
+        }
     }
 }
 
 impl Sink for Collector<'_> {
     fn file(&mut self, path: &str, origin: &Origin) -> Result<()> {
-        self.engine.scan_path(path, origin, &mut self.findings)
+        if path == crate::policy::REPO_POLICY_FILE || path == crate::policy::IGNORE_FILE {
+            self.policy_files_touched.push(path.to_string());
+        }
+        let start = self.findings.len();
+        self.engine.scan_path(path, origin, &mut self.findings)?;
+        self.judge(start, None);
+        Ok(())
     }
 
     fn fragment(&mut self, fragment: &Fragment<'_>) -> Result<()> {
-        self.engine.scan(fragment, &mut self.findings)
+        let start = self.findings.len();
+        self.engine.scan(fragment, &mut self.findings)?;
+        self.judge(start, Some(fragment));
+        if let Some(filter) = self.filter {
+            self.markers.extend(filter.markers_in(fragment));
+        }
+        Ok(())
     }
+}
+
+/// What a hook decided, for the audit log (`src/audit.rs`, written separately): the hook point
+/// is [`record_decision`], called once per hook run with this value. It holds fingerprints and
+/// rule ids only, never a secret value.
+#[derive(Debug, Clone, Default)]
+pub struct Decision {
+    /// `commit` or `push`.
+    pub context: &'static str,
+    /// Whether the hook blocked.
+    pub blocked: bool,
+    /// A bypass that let findings through.
+    pub bypass: Option<Bypass>,
+    /// Exceptions the change itself adds (pre-commit).
+    pub exceptions_added: Vec<String>,
+}
+
+/// A `LEAKGATE_BYPASS` that the policy allowed.
+#[derive(Debug, Clone)]
+pub struct Bypass {
+    /// The reason given.
+    pub reason: String,
+    /// (rule id, fingerprint) of each finding let through.
+    pub findings: Vec<(String, String)>,
+}
+
+/// The audit hook point: today a no-op; the audit log records `decision` here.
+pub fn record_decision(decision: &Decision) {
+    let _ = decision;
+}
+
+/// Applies `LEAKGATE_BYPASS`: when the policy allows bypasses, blocking findings of rules that
+/// are not enforced are let through (and said so loudly); the rest are returned.
+fn apply_bypass(
+    env: &Env,
+    policy: &crate::policy::ResolvedPolicy,
+    findings: Vec<Finding>,
+    notes: &mut Vec<String>,
+) -> (Vec<Finding>, Option<Bypass>) {
+    let Some(reason) = &env.bypass else {
+        return (findings, None);
+    };
+    let block = policy.block_severity;
+    if !findings.iter().any(|f| f.severity >= block) {
+        return (findings, None);
+    }
+    let allow = &policy.settings.allow_bypass;
+    if !allow.value {
+        notes.push(format!(
+            "LEAKGATE_BYPASS is set, but bypasses are not allowed (allow-bypass = false, {}); nothing is let through",
+            allow.from
+        ));
+        return (findings, None);
+    }
+    let (mut kept, mut passed) = (Vec::new(), Vec::new());
+    for finding in findings {
+        let enforced = policy.enforced_by(finding.rule.id);
+        match enforced {
+            _ if finding.severity < block => kept.push(finding),
+            Some(by) if !policy.exception_allowed(crate::policy::ExceptionKind::Bypass) => {
+                notes.push(format!(
+                    "{}:{} {} is enforced by {by}; LEAKGATE_BYPASS does not apply to it",
+                    finding.path, finding.line, finding.rule.id
+                ));
+                kept.push(finding);
+            }
+            _ => passed.push(finding),
+        }
+    }
+    if passed.is_empty() {
+        return (kept, None);
+    }
+    let mut text = format!(
+        "BYPASS: LEAKGATE_BYPASS={reason:?} lets {} finding{} through (allowed by {}); this is recorded:",
+        passed.len(),
+        if passed.len() == 1 { "" } else { "s" },
+        allow.from
+    );
+    for f in &passed {
+        text.push_str(&format!(
+            "\n    {}:{}  {}  {}  {}",
+            f.path, f.line, f.rule.id, f.secret, f.fingerprint
+        ));
+    }
+    notes.push(text);
+    let bypass = Bypass {
+        reason: reason.clone(),
+        findings: passed.iter().map(|f| (f.rule.id.to_string(), f.fingerprint.clone())).collect(),
+    };
+    (kept, Some(bypass))
+}
+
+/// The policy's part of a hook report: ignore-file problems, findings that still block although
+/// an exception or a weaker repository setting tried to let them through, and `notes`.
+fn write_policy_notes(
+    out: &mut dyn std::io::Write,
+    policy: &crate::policy::ResolvedPolicy,
+    filter: &Filter<'_>,
+    collected: &Collected,
+    notes: &[String],
+    verbose: bool,
+) -> std::io::Result<()> {
+    for problem in &filter.problems {
+        writeln!(out, "leakgate: warning: {problem}")?;
+    }
+    let mut named: Vec<&str> = Vec::new();
+    for finding in &collected.findings {
+        let id = finding.rule.id;
+        if let Some(by) = policy.enforced_by(id) {
+            let refused = collected
+                .refused
+                .iter()
+                .filter(|(f, _)| f.fingerprint == finding.fingerprint && f.line == finding.line);
+            for (_, list) in refused {
+                for (exception, why) in list {
+                    writeln!(
+                        out,
+                        "leakgate: {}:{} {id} still blocks: {exception} does not apply — {why}",
+                        finding.path, finding.line
+                    )?;
+                }
+            }
+            if !named.contains(&id) {
+                named.push(id);
+                for v in policy.violations_for(id) {
+                    writeln!(
+                        out,
+                        "leakgate: {id} is enforced by {by}: {} tried to {}; ignored",
+                        v.attempted_by, v.what
+                    )?;
+                }
+            }
+        } else {
+            for (f, list) in &collected.refused {
+                if f.fingerprint == finding.fingerprint && f.line == finding.line {
+                    for (exception, why) in list {
+                        writeln!(
+                            out,
+                            "leakgate: {}:{} {id}: {exception} is not honoured: {why}",
+                            finding.path, finding.line
+                        )?;
+                    }
+                }
+            }
+        }
+    }
+    for note in notes {
+        writeln!(out, "leakgate: {note}")?;
+    }
+    if verbose && !collected.allowed.is_empty() {
+        writeln!(out, "leakgate: {} finding(s) allowed by exceptions:", collected.allowed.len())?;
+        for (f, e) in &collected.allowed {
+            writeln!(out, "    {}:{}  {}  {}  allowed by {e}", f.path, f.line, f.rule.id, f.fingerprint)?;
+        }
+    }
+    Ok(())
 }

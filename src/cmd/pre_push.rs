@@ -3,7 +3,9 @@ use std::io::{IsTerminal, Read, Write};
 use anyhow::{Context, Result};
 use git2::Repository;
 
-use super::{scan_commits, Outcome, UsageError};
+use super::{
+    apply_bypass, record_decision, scan_commits_with, write_policy_notes, Decision, Outcome, UsageError,
+};
 use crate::cli::PrePushArgs;
 use crate::env::Env;
 use crate::git::{self, PushUpdate};
@@ -15,7 +17,7 @@ use crate::report::{self, Report};
 pub fn run(args: &PrePushArgs, env: &Env, color: ColorChoice, verbose: bool) -> Result<Outcome> {
     let repo = git::open_for_hook()?;
     let root = repo.workdir().map(std::path::Path::to_path_buf);
-    let policy = policy::resolve(root.as_deref())?;
+    let policy = policy::resolve(env, root.as_deref())?;
     let remote = args
         .remote
         .clone()
@@ -33,10 +35,15 @@ pub fn run(args: &PrePushArgs, env: &Env, color: ColorChoice, verbose: bool) -> 
         ))
         .into());
     }
-    let (findings, stats) = scan_commits(&repo, &commits, &policy, &|_| {})?;
+    let filter = crate::scan::allow::Filter::new(&policy)?;
+    let (mut collected, stats) = scan_commits_with(&repo, &commits, &policy, Some(&filter), &|_| {})?;
+    let mut notes = Vec::new();
+    let (findings, bypass) = apply_bypass(env, &policy, std::mem::take(&mut collected.findings), &mut notes);
+    collected.findings = findings;
+    let findings = &collected.findings;
     let report = Report {
         context: report::Context::Push,
-        findings: &findings,
+        findings,
         stats: &stats,
         block_severity: policy.block_severity,
         max_file_bytes: policy.max_file_bytes,
@@ -44,11 +51,15 @@ pub fn run(args: &PrePushArgs, env: &Env, color: ColorChoice, verbose: bool) -> 
     term::apply(color, env, Stream::Stderr);
     let mut err = std::io::stderr().lock();
     report::human::write(&mut err, &report).context("writing the report")?;
+    write_policy_notes(&mut err, &policy, &filter, &collected, &notes, verbose)
+        .context("writing the report")?;
     if verbose && findings.is_empty() {
         report::human::write_summary(&mut err, &report).context("writing the report")?;
     }
     err.flush().ok();
-    Ok(if report.blocking() > 0 { Outcome::Blocked } else { Outcome::Clean })
+    let blocked = report.blocking() > 0;
+    record_decision(&Decision { context: "push", blocked, bypass, exceptions_added: Vec::new() });
+    Ok(if blocked { Outcome::Blocked } else { Outcome::Clean })
 }
 
 /// git's ref lines from stdin; under the pre-commit framework (which consumes stdin itself),

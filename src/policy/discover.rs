@@ -1,0 +1,224 @@
+//! Where layers come from, in precedence order, following the trust order of
+//! CONVENTIONS §3.2: the system policy (`/etc/leakgate/policy.toml`) first; the user-level
+//! organisation policy (`LEAKGATE_ORG_POLICY`, else the user config dir) only when there is no
+//! system policy or it sets `allow-user-org-policy = true`; then the repository's
+//! `.leakgate.toml`. Each file may `extends` another (a path relative to it, or a pinned git
+//! source), which is applied before it with the same trust; cycles are errors naming the chain.
+//!
+//! Only files that exist are read: a repository without policy costs a few `stat` calls.
+
+use std::path::{Path, PathBuf};
+
+use super::error::PolicyError;
+use super::file::{Extends, GitSource, PolicyFile};
+use super::layer::LayerKind;
+use super::remote::{self, Fetch, Loaded};
+use crate::env::Env;
+
+/// The root-owned system policy.
+pub const SYSTEM_POLICY: &str =
+    if cfg!(windows) { r"C:\ProgramData\leakgate\policy.toml" } else { "/etc/leakgate/policy.toml" };
+
+/// The repository layer's file name, at the work-tree root.
+pub const REPO_POLICY_FILE: &str = ".leakgate.toml";
+
+/// One parsed policy file.
+#[derive(Debug)]
+pub struct LoadedFile {
+    /// Its layer kind (an extended file takes the kind of the file that extends it).
+    pub kind: LayerKind,
+    /// Display name: the path, or `url@rev:path` for a git source.
+    pub name: String,
+    /// The text (for positions).
+    pub text: String,
+    /// The parsed content.
+    pub file: PolicyFile,
+}
+
+/// What discovery found, in application order.
+#[derive(Debug, Default)]
+pub struct Discovered {
+    /// Files, lowest precedence first.
+    pub files: Vec<LoadedFile>,
+    /// Git sources and whether each came from the cache or was fetched now.
+    pub git_sources: Vec<(String, Loaded)>,
+}
+
+#[derive(Debug, Clone)]
+enum Location {
+    Local(PathBuf),
+    Git(GitSource),
+}
+
+impl Location {
+    fn name(&self) -> String {
+        match self {
+            Location::Local(p) => p.display().to_string(),
+            Location::Git(g) => format!("{}@{}:{}", g.git, g.rev, g.path),
+        }
+    }
+
+    fn key(&self) -> String {
+        match self {
+            Location::Local(p) => {
+                std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()).display().to_string()
+            }
+            Location::Git(_) => self.name(),
+        }
+    }
+}
+
+/// The user config dir's policy file.
+pub fn user_policy_path() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "leakgate").map(|d| d.config_dir().join("policy.toml"))
+}
+
+/// The cache root: `LEAKGATE_CACHE_DIR`, else the user cache dir.
+pub fn cache_root(env: &Env) -> Option<PathBuf> {
+    env.cache_dir
+        .clone()
+        .or_else(|| directories::ProjectDirs::from("", "", "leakgate").map(|d| d.cache_dir().to_path_buf()))
+}
+
+/// Finds and parses every layer file.
+///
+/// # Errors
+/// A file cannot be read or parsed, or an `extends` cannot be resolved.
+pub fn discover(env: &Env, root: Option<&Path>, fetch: Fetch) -> Result<Discovered, PolicyError> {
+    let mut ctx = Ctx { cache: cache_root(env), fetch, out: Discovered::default(), stack: Vec::new() };
+    let system = Path::new(SYSTEM_POLICY);
+    let mut user_allowed = true;
+    if system.is_file() {
+        let first = ctx.out.files.len();
+        ctx.load(LayerKind::System, Location::Local(system.to_path_buf()), None)?;
+        user_allowed = ctx.out.files[first..]
+            .iter()
+            .rev()
+            .find(|f| f.name == system.display().to_string())
+            .and_then(|f| f.file.allow_user_org_policy.as_ref())
+            .is_some_and(|v| *v.get_ref());
+    }
+    if user_allowed {
+        if let Some(path) = &env.org_policy {
+            if !path.is_file() {
+                return Err(PolicyError::file(
+                    path,
+                    "LEAKGATE_ORG_POLICY names this file, which does not exist; fix the variable or unset it",
+                ));
+            }
+            ctx.load(LayerKind::Org, Location::Local(path.clone()), None)?;
+        } else if let Some(path) = user_policy_path().filter(|p| p.is_file()) {
+            ctx.load(LayerKind::Org, Location::Local(path), None)?;
+        }
+    }
+    if let Some(root) = root {
+        let path = root.join(REPO_POLICY_FILE);
+        if path.is_file() {
+            ctx.load(LayerKind::Repo, Location::Local(path), None)?;
+        }
+    }
+    Ok(ctx.out)
+}
+
+/// Parses one file that is not part of discovery (`policy check` of a named file, tests).
+///
+/// # Errors
+/// As [`discover`].
+pub fn load_file(env: &Env, kind: LayerKind, path: &Path, fetch: Fetch) -> Result<Discovered, PolicyError> {
+    let mut ctx = Ctx { cache: cache_root(env), fetch, out: Discovered::default(), stack: Vec::new() };
+    ctx.load(kind, Location::Local(path.to_path_buf()), None)?;
+    Ok(ctx.out)
+}
+
+struct Ctx {
+    cache: Option<PathBuf>,
+    fetch: Fetch,
+    out: Discovered,
+    /// The chain of files being loaded (for cycle messages).
+    stack: Vec<(String, String)>,
+}
+
+/// Where an `extends` was declared: file name, text and the span of the value.
+type Declared<'a> = (&'a str, &'a str, std::ops::Range<usize>);
+
+impl Ctx {
+    fn load(
+        &mut self,
+        kind: LayerKind,
+        at: Location,
+        declared: Option<Declared<'_>>,
+    ) -> Result<(), PolicyError> {
+        let key = at.key();
+        let name = at.name();
+        let fail = |message: String| match &declared {
+            Some((file, text, span)) => PolicyError::at(file, text, span, message),
+            None => PolicyError::file(&name, message),
+        };
+        if self.stack.iter().any(|(k, _)| *k == key) {
+            let mut chain: Vec<&str> = self.stack.iter().map(|(_, n)| n.as_str()).collect();
+            chain.push(&name);
+            return Err(fail(format!(
+                "`extends` forms a cycle: {}; remove one of these extends",
+                chain.join(" -> ")
+            )));
+        }
+        let text = match &at {
+            Location::Local(path) => std::fs::read_to_string(path).map_err(|e| {
+                fail(if declared.is_some() {
+                    format!(
+                        "extends {}, which cannot be read ({e}); fix the path (it is relative to this file)",
+                        path.display()
+                    )
+                } else {
+                    format!("cannot read the policy file: {e}")
+                })
+            })?,
+            Location::Git(src) => {
+                let (text, loaded) = remote::load(src, self.cache.as_deref(), self.fetch).map_err(&fail)?;
+                self.out.git_sources.push((name.clone(), loaded));
+                text
+            }
+        };
+        let file = PolicyFile::parse(Path::new(&name), &text)?;
+        self.stack.push((key, name.clone()));
+        if let Some(extends) = &file.extends {
+            let next = match (extends.get_ref(), &at) {
+                (Extends::Git(src), _) => Location::Git(src.clone()),
+                (Extends::Path(rel), Location::Local(path)) => {
+                    let base = path.parent().unwrap_or(Path::new("."));
+                    Location::Local(base.join(rel))
+                }
+                (Extends::Path(rel), Location::Git(src)) => {
+                    let base = Path::new(&src.path).parent().unwrap_or(Path::new(""));
+                    let joined = normalize(&base.join(rel));
+                    Location::Git(GitSource { path: joined, ..src.clone() })
+                }
+            };
+            let saved = self.fetch;
+            if saved == Fetch::OnMiss && file.fetch_on_miss.as_ref().is_some_and(|v| !*v.get_ref()) {
+                self.fetch = Fetch::Never;
+            }
+            let loaded = self.load(kind, next, Some((&name, &text, extends.span())));
+            self.fetch = saved;
+            loaded?;
+        }
+        self.stack.pop();
+        self.out.files.push(LoadedFile { kind, name, text, file });
+        Ok(())
+    }
+}
+
+/// `a/./b/../c` → `a/c`, with forward slashes (paths inside a git tree).
+fn normalize(path: &Path) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for c in path.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                parts.pop();
+            }
+            std::path::Component::Normal(s) => parts.push(s.to_string_lossy().into_owned()),
+            _ => {}
+        }
+    }
+    parts.join("/")
+}
