@@ -120,16 +120,20 @@ pub struct AllowSpec {
 impl AllowSpec {
     /// A canonical text of the entry (no spans), to tell entries apart.
     pub fn canonical(&self) -> String {
-        let list =
-            |v: &[Spanned<String>]| v.iter().map(|s| s.get_ref().as_str()).collect::<Vec<_>>().join(",");
-        format!(
-            "rules=[{}] paths=[{}] secrets=[{}] lines=[{}] stopwords=[{}]",
-            list(&self.rules),
-            list(&self.paths),
-            list(&self.secrets),
-            list(&self.lines),
-            list(&self.stopwords)
-        )
+        let mut parts = Vec::new();
+        for (key, list) in [
+            ("rules", &self.rules),
+            ("paths", &self.paths),
+            ("secrets", &self.secrets),
+            ("lines", &self.lines),
+            ("stopwords", &self.stopwords),
+        ] {
+            if !list.is_empty() {
+                let items: Vec<String> = list.iter().map(|s| format!("{:?}", s.get_ref())).collect();
+                parts.push(format!("{key} = [{}]", items.join(", ")));
+            }
+        }
+        parts.join(", ")
     }
 }
 

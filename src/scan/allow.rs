@@ -226,7 +226,9 @@ impl<'p> Filter<'p> {
         path: Option<PathBuf>,
         today: i64,
     ) -> Result<Filter<'p>, PolicyError> {
-        let markers = AhoCorasick::new(MARKERS.iter().map(|(m, _)| *m))
+        let markers = AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+            .build(MARKERS.iter().map(|(m, _)| *m))
             .map_err(|e| PolicyError::file("<markers>", e.to_string()))?;
         let mut filter = Filter {
             policy,

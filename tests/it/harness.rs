@@ -18,6 +18,8 @@ pub struct TestRepo {
     _tmp: TempDir,
     pub root: PathBuf,
     home: PathBuf,
+    /// Extra variables for every command (`LEAKGATE_ORG_POLICY`, `LEAKGATE_BYPASS`...).
+    env: std::cell::RefCell<Vec<(String, String)>>,
 }
 
 impl TestRepo {
@@ -34,7 +36,7 @@ impl TestRepo {
         std::fs::write(home.join(".gitconfig"), "").expect("empty global config");
         let root = tmp.path().join(name);
         std::fs::create_dir_all(&root).expect("repo dir");
-        let repo = TestRepo { _tmp: tmp, root, home };
+        let repo = TestRepo { _tmp: tmp, root, home, env: std::cell::RefCell::default() };
         repo.git(&["init", "-q", "-b", "main"]);
         repo.git(&["config", "user.email", "dev@example.invalid"]);
         repo.git(&["config", "user.name", "Dev"]);
@@ -55,7 +57,28 @@ impl TestRepo {
             .env("XDG_CACHE_HOME", self.home.join(".cache"))
             .env("NO_COLOR", "1")
             .env("LANG", "C");
+        for (k, v) in self.env.borrow().iter() {
+            cmd.env(k, v);
+        }
         cmd
+    }
+
+    /// Sets a variable for every later command (leakgate's own `LEAKGATE_*` variables).
+    pub fn set_env(&self, key: &str, value: impl AsRef<OsStr>) {
+        let value = value.as_ref().to_string_lossy().into_owned();
+        let mut env = self.env.borrow_mut();
+        env.retain(|(k, _)| k != key);
+        env.push((key.to_string(), value));
+    }
+
+    /// Removes a variable set with `set_env`.
+    pub fn unset_env(&self, key: &str) {
+        self.env.borrow_mut().retain(|(k, _)| k != key);
+    }
+
+    /// The temp dir holding the work tree (a place for files outside the repository).
+    pub fn outside(&self, rel: &str) -> PathBuf {
+        self.root.parent().expect("temp dir").join(rel)
     }
 
     /// Runs git and returns its output (whatever the exit status).
@@ -201,6 +224,11 @@ impl Fakes {
     /// A classic GitHub personal access token.
     pub fn github_token(&mut self) -> String {
         ["gh", "p_"].concat() + &self.chars("alnum", 36)
+    }
+
+    /// An AWS secret access key (40 base64 characters).
+    pub fn aws_secret(&mut self) -> String {
+        self.chars("alnum", 40)
     }
 
     /// A PEM RSA private key block (random body).

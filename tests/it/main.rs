@@ -3,6 +3,7 @@
 
 mod harness;
 mod install;
+mod policy;
 mod pre_commit;
 mod pre_push;
 mod scan;
