@@ -550,8 +550,8 @@ fn tune(
             Tune::Entropy(_) => rule.entropy_from = src.clone(),
         }
     }
-    if !any {
-        return Err(ctx.err(span, format!("{pattern:?} matches no active rule; `leakgate rules` lists them")));
+    if !any && !policy.disabled.iter().any(|d| id_glob_match(pattern, &d.id)) {
+        return Err(ctx.err(span, format!("{pattern:?} matches no rule; `leakgate rules` lists them")));
     }
     Ok(())
 }
@@ -646,5 +646,170 @@ impl fmt::Display for Violation {
             "{} tries to {}, but {} enforces it; the change is ignored — remove it",
             self.attempted_by, self.what, self.enforced_by
         )
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::path::Path;
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::scan::allow::Filter;
+    use crate::scan::Finding;
+    use crate::secret::Secret;
+    use crate::source::Origin;
+
+    const SEVERITIES: [&str; 4] = ["low", "medium", "high", "critical"];
+    const GLOBS: [&str; 5] = ["aws.*", "github.*", "slack.token", "generic.*", "*"];
+
+    fn layer(kind: LayerKind, name: &str, text: &str) -> LoadedFile {
+        LoadedFile {
+            kind,
+            name: name.to_string(),
+            text: text.to_string(),
+            file: PolicyFile::parse(Path::new(name), text).unwrap(),
+        }
+    }
+
+    fn opt<T: std::fmt::Debug>(key: &str, v: Option<T>, out: &mut String, quote: bool) {
+        if let Some(v) = v {
+            let text = format!("{v:?}");
+            let text = if quote { text } else { text.trim_matches('"').to_string() };
+            out.push_str(&format!("{key} = {text}\n"));
+        }
+    }
+
+    /// Top-level settings, any combination.
+    fn settings() -> impl Strategy<Value = String> {
+        (
+            proptest::option::of(0..4usize),
+            proptest::option::of(1..100_000_000u64),
+            proptest::option::of(1..100_000usize),
+            proptest::collection::vec(proptest::option::of(any::<bool>()), 6),
+            proptest::option::of(1..1000u32),
+        )
+            .prop_map(|(sev, bytes, commits, flags, days)| {
+                let mut s = String::new();
+                opt("min-severity-to-block", sev.map(|i| SEVERITIES[i]), &mut s, true);
+                opt("max-file-bytes", bytes, &mut s, false);
+                opt("max-push-commits", commits, &mut s, false);
+                let names = [
+                    "inline-ignores",
+                    "foreign-markers",
+                    "ignore-file",
+                    "allow-bypass",
+                    "require-reason",
+                    "require-owner",
+                ];
+                for (name, v) in names.iter().zip(flags) {
+                    opt(name, v, &mut s, false);
+                }
+                opt("max-ignore-days", days, &mut s, false);
+                s
+            })
+    }
+
+    fn org_layer() -> impl Strategy<Value = String> {
+        (settings(), proptest::collection::vec(0..GLOBS.len(), 0..3)).prop_map(|(mut s, enforce)| {
+            let globs: Vec<String> = enforce.iter().map(|i| format!("{:?}", GLOBS[*i])).collect();
+            s.push_str(&format!("[enforce]\nrules = [{}]\n", globs.join(", ")));
+            s
+        })
+    }
+
+    fn repo_layer() -> impl Strategy<Value = String> {
+        (
+            settings(),
+            proptest::collection::vec(0..GLOBS.len(), 0..3),
+            proptest::collection::vec((0..GLOBS.len(), 0..4usize), 0..3),
+            proptest::collection::vec((0..GLOBS.len(), 0.0..8.0f64), 0..3),
+            any::<bool>(),
+        )
+            .prop_map(|(mut s, disable, severity, entropy, allow)| {
+                let globs: Vec<String> = disable.iter().map(|i| format!("{:?}", GLOBS[*i])).collect();
+                s.push_str(&format!("[rules]\ndisable = [{}]\n", globs.join(", ")));
+                s.push_str("[rules.severity]\n");
+                let mut seen = Vec::new();
+                for (g, sev) in severity {
+                    if !seen.contains(&g) {
+                        seen.push(g);
+                        s.push_str(&format!("{:?} = {:?}\n", GLOBS[g], SEVERITIES[sev]));
+                    }
+                }
+                s.push_str("[rules.entropy]\n");
+                let mut seen = Vec::new();
+                for (g, e) in entropy {
+                    if !seen.contains(&g) {
+                        seen.push(g);
+                        s.push_str(&format!("{:?} = {e:.2}\n", GLOBS[g]));
+                    }
+                }
+                if allow {
+                    s.push_str("[[allow]]\npaths = [\"**\"]\nsecrets = [\".\"]\nlines = [\".\"]\nstopwords = [\"a\"]\n");
+                }
+                s
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+        /// Whatever a repository layer says, the merged policy is at least as strict as the
+        /// organisation floor, and no repository exception lets an enforced finding through.
+        #[test]
+        fn merged_policy_is_never_weaker_than_the_org_floor(org in org_layer(), repo in repo_layer()) {
+            let org_file = layer(LayerKind::Org, "org.toml", &org);
+            let floor = merge(std::slice::from_ref(&org_file)).unwrap();
+            let merged = merge(&[org_file, layer(LayerKind::Repo, ".leakgate.toml", &repo)]).unwrap();
+            // Independent oracles (not the `stricter` functions under test).
+            let (f, m) = (&floor.settings, &merged.settings);
+            prop_assert!(!f.block_severity.floor.is_some() || m.block_severity.value <= f.block_severity.value);
+            prop_assert!(!f.max_file_bytes.floor.is_some() || m.max_file_bytes.value >= f.max_file_bytes.value);
+            prop_assert!(!f.max_push_commits.floor.is_some() || m.max_push_commits.value <= f.max_push_commits.value);
+            for (a, b) in [(&f.inline_ignores, &m.inline_ignores), (&f.foreign_markers, &m.foreign_markers),
+                           (&f.ignore_file, &m.ignore_file), (&f.allow_bypass, &m.allow_bypass)] {
+                prop_assert!(a.floor.is_none() || a.value || !b.value, "a permission the org switched off was switched on");
+            }
+            for (a, b) in [(&f.require_reason, &m.require_reason), (&f.require_owner, &m.require_owner)] {
+                prop_assert!(a.floor.is_none() || !a.value || b.value, "a requirement the org set was dropped");
+            }
+            if let (Some(_), Some(limit)) = (&f.max_ignore_days.floor, f.max_ignore_days.value) {
+                prop_assert!(m.max_ignore_days.value.is_some_and(|v| v <= limit));
+            }
+            let filter = Filter::with_ignore_file(&merged, None, 0).unwrap();
+            for rule in floor.active.iter().filter(|r| r.enforced.is_some()) {
+                let now = merged.rule(rule.def.id);
+                prop_assert!(now.is_some(), "enforced rule {} was disabled", rule.def.id);
+                let now = now.unwrap();
+                prop_assert!(now.enforced.is_some());
+                prop_assert!(now.def.severity >= rule.def.severity);
+                prop_assert!(now.def.entropy.unwrap_or(0.0) <= rule.def.entropy.unwrap_or(0.0));
+                let secret = Secret::new(b"abcdefgh12345678");
+                let finding = Finding {
+                    rule: now.def,
+                    severity: now.def.severity,
+                    origin: Origin::File,
+                    path: "src/a.txt".to_string(),
+                    line: 2,
+                    column: 1,
+                    fingerprint: secret.fingerprint(now.def.id),
+                    secret,
+                    also_elsewhere: 0,
+                };
+                let judged = filter.judge(&finding, Some(b"k = v # leakgate:allow reason=\"x\""), Some(b"# leakgate:allow-next-line"));
+                prop_assert!(judged.allowed_by.is_none(), "{} allowed by {:?}", rule.def.id, judged.allowed_by);
+            }
+        }
+    }
+
+    #[test]
+    fn rule_globs() {
+        assert!(id_glob_match("aws.*", "aws.access-key-id"));
+        assert!(!id_glob_match("aws.*", "github.token"));
+        assert!(id_glob_match("*", "x"));
+        assert!(id_glob_match("slack.toke?", "slack.token"));
     }
 }
