@@ -766,9 +766,9 @@ mod tests {
             let merged = merge(&[org_file, layer(LayerKind::Repo, ".leakgate.toml", &repo)]).unwrap();
             // Independent oracles (not the `stricter` functions under test).
             let (f, m) = (&floor.settings, &merged.settings);
-            prop_assert!(!f.block_severity.floor.is_some() || m.block_severity.value <= f.block_severity.value);
-            prop_assert!(!f.max_file_bytes.floor.is_some() || m.max_file_bytes.value >= f.max_file_bytes.value);
-            prop_assert!(!f.max_push_commits.floor.is_some() || m.max_push_commits.value <= f.max_push_commits.value);
+            prop_assert!(f.block_severity.floor.is_none() || m.block_severity.value <= f.block_severity.value);
+            prop_assert!(f.max_file_bytes.floor.is_none() || m.max_file_bytes.value >= f.max_file_bytes.value);
+            prop_assert!(f.max_push_commits.floor.is_none() || m.max_push_commits.value <= f.max_push_commits.value);
             for (a, b) in [(&f.inline_ignores, &m.inline_ignores), (&f.foreign_markers, &m.foreign_markers),
                            (&f.ignore_file, &m.ignore_file), (&f.allow_bypass, &m.allow_bypass)] {
                 prop_assert!(a.floor.is_none() || a.value || !b.value, "a permission the org switched off was switched on");
