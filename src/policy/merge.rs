@@ -806,6 +806,15 @@ mod tests {
     }
 
     #[test]
+    fn the_example_policy_is_valid_as_an_organisation_layer_and_not_as_a_repository() {
+        let text = include_str!("../../policy.example.toml");
+        let merged = merge(&[layer(LayerKind::Org, "policy.example.toml", text)]).unwrap();
+        assert_eq!(merged.block_severity, Severity::Medium);
+        let err = merge(&[layer(LayerKind::Repo, ".leakgate.toml", text)]).unwrap_err();
+        assert!(err.message.contains("only an organisation policy"), "{err}");
+    }
+
+    #[test]
     fn rule_globs() {
         assert!(id_glob_match("aws.*", "aws.access-key-id"));
         assert!(!id_glob_match("aws.*", "github.token"));
