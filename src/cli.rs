@@ -14,6 +14,11 @@ pub struct Cli {
     /// Say more: also print the summary when nothing was found.
     #[arg(short, long, global = true)]
     pub verbose: bool,
+    /// A policy setting for this run, as TOML (`--config 'min-severity-to-block = "low"'`),
+    /// applied after every file as the command-line layer; it cannot weaken what the
+    /// organisation enforces. Repeatable.
+    #[arg(long = "config", value_name = "KEY=VALUE", global = true)]
+    pub config: Vec<String>,
     /// The command.
     #[command(subcommand)]
     pub command: Command,

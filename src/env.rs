@@ -26,6 +26,9 @@ pub struct Env {
     pub cache_dir: Option<PathBuf>,
     /// `LEAKGATE_BYPASS`: the reason for letting one commit through (if the policy allows it).
     pub bypass: Option<String>,
+    /// Not a variable: the `--config` policy settings of this run, carried with the snapshot so
+    /// that `policy::resolve` sees every input in one place.
+    pub cli_config: Vec<String>,
 }
 
 /// `PRE_COMMIT_FROM_REF`, `PRE_COMMIT_TO_REF`, `PRE_COMMIT_REMOTE_NAME`,
@@ -63,6 +66,7 @@ impl Env {
             org_policy: var("LEAKGATE_ORG_POLICY").filter(|v| !v.is_empty()).map(PathBuf::from),
             cache_dir: var("LEAKGATE_CACHE_DIR").filter(|v| !v.is_empty()).map(PathBuf::from),
             bypass: text("LEAKGATE_BYPASS").filter(|v| !v.trim().is_empty()),
+            cli_config: Vec::new(),
         }
     }
 }

@@ -47,6 +47,13 @@ impl std::error::Error for UsageError {}
 /// Whatever the command fails with; `main` maps [`UsageError`] and policy errors to exit 2 and
 /// anything else to 3.
 pub fn run(cli: &Cli, env: &Env) -> Result<Outcome> {
+    let with_config;
+    let env = if cli.config.is_empty() {
+        env
+    } else {
+        with_config = Env { cli_config: cli.config.clone(), ..env.clone() };
+        &with_config
+    };
     let color = match cli.color {
         Color::Auto => ColorChoice::Auto,
         Color::Always => ColorChoice::Always,

@@ -85,8 +85,21 @@ pub fn cache_root(env: &Env) -> Option<PathBuf> {
 /// # Errors
 /// A file cannot be read or parsed, or an `extends` cannot be resolved.
 pub fn discover(env: &Env, root: Option<&Path>, fetch: Fetch) -> Result<Discovered, PolicyError> {
+    discover_with_system(env, root, fetch, Path::new(SYSTEM_POLICY), user_policy_path())
+}
+
+/// [`discover`] with explicit system and user-config paths (tests never touch `/etc`).
+///
+/// # Errors
+/// As [`discover`].
+pub fn discover_with_system(
+    env: &Env,
+    root: Option<&Path>,
+    fetch: Fetch,
+    system: &Path,
+    user: Option<PathBuf>,
+) -> Result<Discovered, PolicyError> {
     let mut ctx = Ctx { cache: cache_root(env), fetch, out: Discovered::default(), stack: Vec::new() };
-    let system = Path::new(SYSTEM_POLICY);
     let mut user_allowed = true;
     if system.is_file() {
         let first = ctx.out.files.len();
@@ -107,7 +120,7 @@ pub fn discover(env: &Env, root: Option<&Path>, fetch: Fetch) -> Result<Discover
                 ));
             }
             ctx.load(LayerKind::Org, Location::Local(path.clone()), None)?;
-        } else if let Some(path) = user_policy_path().filter(|p| p.is_file()) {
+        } else if let Some(path) = user.filter(|p| p.is_file()) {
             ctx.load(LayerKind::Org, Location::Local(path), None)?;
         }
     }
@@ -116,6 +129,17 @@ pub fn discover(env: &Env, root: Option<&Path>, fetch: Fetch) -> Result<Discover
         if path.is_file() {
             ctx.load(LayerKind::Repo, Location::Local(path), None)?;
         }
+    }
+    for (i, setting) in env.cli_config.iter().enumerate() {
+        let name = format!("--config #{}", i + 1);
+        let file = PolicyFile::parse(Path::new(&name), setting).map_err(|e| PolicyError {
+            message: format!("{} (write TOML: --config 'min-severity-to-block = \"low\"')", e.message),
+            ..e
+        })?;
+        if file.extends.is_some() {
+            return Err(PolicyError::file(&name, "extends is not allowed on the command line"));
+        }
+        ctx.out.files.push(LoadedFile { kind: LayerKind::Cli, name, text: setting.clone(), file });
     }
     Ok(ctx.out)
 }
@@ -221,4 +245,76 @@ fn normalize(path: &Path) -> String {
         }
     }
     parts.join("/")
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn names(found: &Discovered) -> Vec<(LayerKind, String)> {
+        found
+            .files
+            .iter()
+            .map(|f| (f.kind, Path::new(&f.name).file_name().unwrap().to_string_lossy().into_owned()))
+            .collect()
+    }
+
+    /// CONVENTIONS §3.2: the user-level organisation sources count only when there is no system
+    /// policy, or the system policy allows them; the system policy always comes first.
+    #[test]
+    fn trust_order_of_organisation_sources() {
+        let tmp = tempfile::tempdir().unwrap();
+        let system = tmp.path().join("system.toml");
+        let user = tmp.path().join("user.toml");
+        let env_file = tmp.path().join("env.toml");
+        std::fs::write(&user, "").unwrap();
+        std::fs::write(&env_file, "").unwrap();
+        let env = Env { org_policy: Some(env_file.clone()), ..Env::default() };
+        let no_env = Env::default();
+        let run = |env: &Env| {
+            names(&discover_with_system(env, None, Fetch::Never, &system, Some(user.clone())).unwrap())
+        };
+
+        // No system policy: the variable wins over the user config dir.
+        assert_eq!(run(&env), vec![(LayerKind::Org, "env.toml".to_string())]);
+        assert_eq!(run(&no_env), vec![(LayerKind::Org, "user.toml".to_string())]);
+
+        // A system policy shadows both...
+        std::fs::write(&system, "min-severity-to-block = \"high\"\n").unwrap();
+        assert_eq!(run(&env), vec![(LayerKind::System, "system.toml".to_string())]);
+        assert_eq!(run(&no_env), vec![(LayerKind::System, "system.toml".to_string())]);
+
+        // ...unless it allows user-level organisation policies, which then come after it.
+        std::fs::write(&system, "allow-user-org-policy = true\n").unwrap();
+        assert_eq!(
+            run(&env),
+            vec![(LayerKind::System, "system.toml".to_string()), (LayerKind::Org, "env.toml".to_string())]
+        );
+    }
+
+    #[test]
+    fn a_user_org_layer_cannot_weaken_the_system_floor() {
+        let tmp = tempfile::tempdir().unwrap();
+        let system = tmp.path().join("system.toml");
+        let env_file = tmp.path().join("env.toml");
+        std::fs::write(&system, "allow-user-org-policy = true\nmin-severity-to-block = \"high\"\n").unwrap();
+        std::fs::write(&env_file, "min-severity-to-block = \"critical\"\n").unwrap();
+        let env = Env { org_policy: Some(env_file), ..Env::default() };
+        let found = discover_with_system(&env, None, Fetch::Never, &system, None).unwrap();
+        let policy = super::super::merge::merge(&found.files).unwrap();
+        assert_eq!(policy.block_severity, crate::rules::Severity::High);
+        assert_eq!(policy.violations.len(), 1);
+    }
+
+    #[test]
+    fn allow_user_org_policy_outside_the_system_file_is_an_error() {
+        let tmp = tempfile::tempdir().unwrap();
+        let env_file = tmp.path().join("env.toml");
+        std::fs::write(&env_file, "allow-user-org-policy = true\n").unwrap();
+        let env = Env { org_policy: Some(env_file), ..Env::default() };
+        let found = discover_with_system(&env, None, Fetch::Never, &tmp.path().join("none"), None).unwrap();
+        let err = super::super::merge::merge(&found.files).unwrap_err();
+        assert!(err.to_string().contains("env.toml:1:25"), "{err}");
+    }
 }

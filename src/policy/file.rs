@@ -72,6 +72,8 @@ pub struct GitSource {
     /// Path of the policy file inside the repository.
     #[serde(default = "default_policy_path")]
     pub path: String,
+    /// Optional SHA-256 (hex) of the file: a second pin, independent of git's hash.
+    pub sha256: Option<String>,
 }
 
 fn default_policy_path() -> String {

@@ -84,7 +84,7 @@ impl fmt::Display for Source {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.kind {
             LayerKind::Builtin => f.write_str("built-in default"),
-            LayerKind::Cli => write!(f, "command line {}", self.key),
+            LayerKind::Cli => write!(f, "command line {} `{}`", self.file, self.key),
             kind => {
                 write!(f, "{} policy {}", kind.as_str(), self.file)?;
                 if let Some((line, col)) = self.position {

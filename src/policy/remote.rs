@@ -69,6 +69,7 @@ pub fn load(src: &GitSource, cache_root: Option<&Path>, fetch: Fetch) -> Result<
     if path.exists() {
         if let Ok(repo) = Repository::open_bare(&path) {
             if let Some(text) = read_pinned(&repo, oid, src)? {
+                check_digest(src, &text)?;
                 return Ok((text, Loaded::Cached));
             }
         }
@@ -82,11 +83,31 @@ pub fn load(src: &GitSource, cache_root: Option<&Path>, fetch: Fetch) -> Result<
         return Err(format!("{}; fetching it failed: {e}", unavailable()));
     }
     match read_pinned(&repo, oid, src)? {
-        Some(text) => Ok((text, Loaded::Fetched)),
+        Some(text) => {
+            check_digest(src, &text)?;
+            Ok((text, Loaded::Fetched))
+        }
         None => Err(format!(
             "pin mismatch: commit {} is not in {} (fetched it, the commit is not there); check the rev",
             src.rev, src.git
         )),
+    }
+}
+
+/// The optional `sha256` pin.
+fn check_digest(src: &GitSource, text: &str) -> Result<(), String> {
+    let Some(want) = &src.sha256 else {
+        return Ok(());
+    };
+    let got: String = Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+    if got.eq_ignore_ascii_case(want.trim()) {
+        Ok(())
+    } else {
+        Err(format!(
+            "digest mismatch: {:?} at commit {} has sha256 {got}, the policy pins {want}; check the pin with the \
+             policy's owners (nothing falls back to another version)",
+            src.path, src.rev
+        ))
     }
 }
 

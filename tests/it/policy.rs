@@ -637,3 +637,45 @@ fn the_clean_path_stays_silent_with_a_policy() {
     assert_eq!(run.stderr, "");
     assert!(Path::new(&repo.path(".leakgate.toml")).exists());
 }
+
+#[test]
+fn command_line_config_is_the_last_layer_and_cannot_weaken_the_org() {
+    let repo = repo_with_org("");
+    let key = stage_key(&repo, 81, "");
+    let lenient = repo.leakgate(&["--config", "min-severity-to-block = \"critical\"", "pre-commit"]);
+    assert_eq!(lenient.code, 0, "{}", lenient.stderr);
+    lenient.assert_no_leak(&key);
+    let show = repo.leakgate(&["--config", "max-push-commits = 3", "policy", "show"]);
+    assert!(show.stdout.contains("command line --config #1 `max-push-commits`"), "{}", show.stdout);
+    let bad = repo.leakgate(&["--config", "min-severity = 1", "policy", "check"]);
+    assert_eq!(bad.code, 2, "{}", bad.all());
+    assert!(bad.stderr.contains("--config #1:1:1") && bad.stderr.contains("unknown field"), "{}", bad.stderr);
+
+    let enforced = repo_with_org(&format!("min-severity-to-block = \"high\"\n{ENFORCE_AWS}"));
+    stage_key(&enforced, 82, "");
+    for flag in ["min-severity-to-block = \"critical\"", "rules.disable = [\"aws.*\"]"] {
+        let run = enforced.leakgate(&["--config", flag, "pre-commit"]);
+        assert_eq!(run.code, 1, "{flag}: {}", run.stderr);
+    }
+    let run = enforced.leakgate(&["--config", "rules.disable = [\"aws.*\"]", "pre-commit"]);
+    assert!(run.stderr.contains("command line --config #1"), "{}", run.stderr);
+}
+
+#[test]
+fn git_policy_sha256_pin_is_checked() {
+    use sha2::{Digest, Sha256};
+    let repo = repo_with_org("");
+    let (url, rev) = policy_repo(&repo, "policy-src", ENFORCE_AWS);
+    repo.set_env("LEAKGATE_CACHE_DIR", repo.outside("cache"));
+    let good: String = Sha256::digest(ENFORCE_AWS.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+    let pinned = |digest: &str| {
+        format!("extends = {{ git = \"{url}\", rev = \"{rev}\", path = \"policy.toml\", sha256 = \"{digest}\" }}\n")
+    };
+    std::fs::write(repo.outside("org-policy.toml"), pinned(&"0".repeat(64))).expect("write");
+    let run = repo.leakgate(&["policy", "update"]);
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(run.stderr.contains("digest mismatch"), "{}", run.stderr);
+    std::fs::write(repo.outside("org-policy.toml"), pinned(&good)).expect("write");
+    let run = repo.leakgate(&["policy", "update"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+}
