@@ -266,7 +266,7 @@ fn apply_bypass(
         let enforced = policy.enforced_by(finding.rule.id);
         match enforced {
             _ if finding.severity < block => kept.push(finding),
-            Some(by) if !policy.exception_allowed(crate::policy::ExceptionKind::Bypass) => {
+            Some(by) if !policy.exception_allowed(finding.rule.id, crate::policy::ExceptionKind::Bypass) => {
                 notes.push(format!(
                     "{}:{} {} is enforced by {by}; LEAKGATE_BYPASS does not apply to it",
                     finding.path, finding.line, finding.rule.id

@@ -195,7 +195,12 @@ fn explain(out: &mut dyn Write, p: &ResolvedPolicy, id: &str) -> Result<()> {
     match &rule.enforced {
         Some(by) => {
             writeln!(out, "  enforced:    yes, by {by}")?;
-            let kinds: Vec<&str> = p.enforced_exceptions.iter().map(|(k, _)| k.as_str()).collect();
+            let kinds: Vec<&str> = p
+                .enforced_exceptions
+                .iter()
+                .filter(|(_, src)| src.file == by.file)
+                .map(|(k, _)| k.as_str())
+                .collect();
             writeln!(
                 out,
                 "               exceptions honoured for it: {}",
@@ -215,7 +220,7 @@ fn explain(out: &mut dyn Write, p: &ResolvedPolicy, id: &str) -> Result<()> {
         for a in allows {
             let applies = rule.enforced.is_none()
                 || a.from.kind.is_org()
-                || p.exception_allowed(policy::ExceptionKind::Allowlist);
+                || p.exception_allowed(id, policy::ExceptionKind::Allowlist);
             writeln!(
                 out,
                 "    {}{}",

@@ -111,6 +111,29 @@ fn config_exceptions_added(
                 out.push(format!("{name}: new [[allow]] {c}"));
             }
         }
+        let old_rules = old.rules.as_ref();
+        for (glob, sev) in new.rules.iter().flat_map(|r| r.severity.iter()) {
+            let before = old_rules.and_then(|r| r.severity.get(glob)).map(|v| v.get_ref().as_str());
+            if before != Some(sev.get_ref().as_str()) {
+                out.push(format!("{name}: sets the severity of {glob:?} to {:?}", sev.get_ref()));
+            }
+        }
+        for (glob, e) in new.rules.iter().flat_map(|r| r.entropy.iter()) {
+            let before = old_rules.and_then(|r| r.entropy.get(glob)).map(|v| *v.get_ref());
+            if before != Some(*e.get_ref()) {
+                out.push(format!("{name}: sets the minimum entropy of {glob:?} to {}", e.get_ref()));
+            }
+        }
+        for (key, now, was) in [
+            ("inline-ignores", &new.inline_ignores, &old.inline_ignores),
+            ("foreign-markers", &new.foreign_markers, &old.foreign_markers),
+            ("ignore-file", &new.ignore_file, &old.ignore_file),
+            ("allow-bypass", &new.allow_bypass, &old.allow_bypass),
+        ] {
+            if now.as_ref().is_some_and(|v| *v.get_ref()) && !was.as_ref().is_some_and(|v| *v.get_ref()) {
+                out.push(format!("{name}: sets {key} = true"));
+            }
+        }
         let old_disable: Vec<&str> =
             old.rules.iter().flat_map(|r| r.disable.iter().map(|d| d.get_ref().as_str())).collect();
         for d in new.rules.iter().flat_map(|r| r.disable.iter()) {

@@ -308,6 +308,22 @@ mod tests {
     }
 
     #[test]
+    fn a_user_org_layer_cannot_open_exceptions_to_system_enforced_rules() {
+        let tmp = tempfile::tempdir().unwrap();
+        let system = tmp.path().join("system.toml");
+        let env_file = tmp.path().join("env.toml");
+        std::fs::write(&system, "allow-user-org-policy = true\n[enforce]\nrules = [\"aws.*\"]\n").unwrap();
+        std::fs::write(&env_file, "[enforce]\nrules = [\"github.*\"]\nexceptions = [\"inline\"]\n").unwrap();
+        let env = Env { org_policy: Some(env_file), ..Env::default() };
+        let found = discover_with_system(&env, None, Fetch::Never, &system, None).unwrap();
+        let policy = super::super::merge::merge(&found.files).unwrap();
+        let inline = super::super::ExceptionKind::Inline;
+        assert!(!policy.exception_allowed("aws.access-key-id", inline));
+        assert!(policy.exception_allowed("github.token", inline));
+        assert!(policy.exception_allowed("slack.token", inline), "not enforced at all");
+    }
+
+    #[test]
     fn allow_user_org_policy_outside_the_system_file_is_an_error() {
         let tmp = tempfile::tempdir().unwrap();
         let env_file = tmp.path().join("env.toml");

@@ -277,9 +277,14 @@ impl ResolvedPolicy {
         self.rule(rule_id).and_then(|r| r.enforced.as_ref())
     }
 
-    /// Whether the organisation still honours this kind of exception for enforced rules.
-    pub fn exception_allowed(&self, kind: ExceptionKind) -> bool {
-        self.enforced_exceptions.iter().any(|(k, _)| *k == kind)
+    /// Whether the organisation layer that enforces `rule_id` still honours this kind of
+    /// exception for it (`enforce.exceptions` of that same file: a later layer cannot open
+    /// exceptions to a rule an earlier one enforces).
+    pub fn exception_allowed(&self, rule_id: &str, kind: ExceptionKind) -> bool {
+        let Some(by) = self.enforced_by(rule_id) else {
+            return true;
+        };
+        self.enforced_exceptions.iter().any(|(k, src)| *k == kind && src.file == by.file)
     }
 
     /// Violations concerning `rule_id`.

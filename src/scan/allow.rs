@@ -315,7 +315,10 @@ impl<'p> Filter<'p> {
         for (exception, invalid) in matched {
             let why = match (invalid, enforced) {
                 (Some(why), _) => Some(why),
-                (None, Some(by)) if !exception.from_org && !self.policy.exception_allowed(exception.kind) => {
+                (None, Some(by))
+                    if !exception.from_org
+                        && !self.policy.exception_allowed(finding.rule.id, exception.kind) =>
+                {
                     Some(format!(
                         "{} is enforced by {by}, which does not honour {} exceptions for it",
                         finding.rule.id,

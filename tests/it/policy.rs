@@ -439,7 +439,11 @@ fn ignore_file_requirements_from_the_org() {
 #[test]
 fn staged_exceptions_are_announced() {
     let repo = repo_with_org("");
-    stage(&repo, ".leakgate.toml", "[[allow]]\npaths = [\"fixtures/**\"]\nreason = \"test data\"\n");
+    stage(
+        &repo,
+        ".leakgate.toml",
+        "[[allow]]\npaths = [\"fixtures/**\"]\nreason = \"test data\"\n[rules.severity]\n\"generic.*\" = \"low\"\n",
+    );
     stage(
         &repo,
         ".leakgate-ignore",
@@ -447,7 +451,8 @@ fn staged_exceptions_are_announced() {
     );
     let run = repo.commit(&["-m", "exceptions"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stderr.contains("this commit adds 2 exceptions:"), "{}", run.stderr);
+    assert!(run.stderr.contains("this commit adds 3 exceptions:"), "{}", run.stderr);
+    assert!(run.stderr.contains("sets the severity of \"generic.*\" to \"low\""), "{}", run.stderr);
     assert!(run.stderr.contains("new [[allow]] paths = [\"fixtures/**\"]"), "{}", run.stderr);
     assert!(run.stderr.contains("ignores lg1:0011223344556677"), "{}", run.stderr);
     // Unchanged exceptions are not announced again.
@@ -678,4 +683,17 @@ fn git_policy_sha256_pin_is_checked() {
     std::fs::write(repo.outside("org-policy.toml"), pinned(&good)).expect("write");
     let run = repo.leakgate(&["policy", "update"]);
     assert_eq!(run.code, 0, "{}", run.all());
+}
+
+#[test]
+fn the_org_can_keep_chosen_exceptions_for_enforced_rules() {
+    let repo = repo_with_org(&format!("{ENFORCE_AWS}exceptions = [\"inline\"]\n"));
+    stage_key(&repo, 91, "  # leakgate:allow reason=\"vendored test vector\"");
+    let run = repo.commit(&["-m", "inline on enforced"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    stage(&repo, ".leakgate.toml", "[[allow]]\npaths = [\"other/**\"]\n");
+    let key = Fakes::new(92).aws_key_id();
+    stage(&repo, "other/x.ini", &format!("aws_access_key_id = {key}\n"));
+    let run = repo.commit(&["-m", "allowlist on enforced"]);
+    assert_blocks_naming(&run, &key, "[[allow]] paths");
 }
