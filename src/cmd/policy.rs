@@ -61,6 +61,9 @@ fn show(out: &mut dyn Write, p: &ResolvedPolicy) -> std::io::Result<()> {
     for layer in &p.layers {
         writeln!(out, "#   {}: {}", layer.kind.as_str(), layer.name)?;
     }
+    for ignored in &p.ignored_sources {
+        writeln!(out, "#   ignored: {ignored}")?;
+    }
     let s = &p.settings;
     line(out, "min-severity-to-block", &s.block_severity)?;
     line(out, "max-file-bytes", &s.max_file_bytes)?;

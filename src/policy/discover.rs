@@ -42,6 +42,9 @@ pub struct Discovered {
     pub files: Vec<LoadedFile>,
     /// Git sources and whether each came from the cache or was fetched now.
     pub git_sources: Vec<(String, Loaded)>,
+    /// User-level organisation policies that exist but were not used (the system policy does
+    /// not allow them), for `policy show`.
+    pub ignored: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -111,7 +114,16 @@ pub fn discover_with_system(
             .and_then(|f| f.file.allow_user_org_policy.as_ref())
             .is_some_and(|v| *v.get_ref());
     }
-    if user_allowed {
+    if !user_allowed {
+        let candidates = env.org_policy.iter().cloned().chain(user.filter(|p| p.is_file()));
+        for path in candidates {
+            ctx.out.ignored.push(format!(
+                "{}: not used, because {} exists and does not set allow-user-org-policy = true",
+                path.display(),
+                system.display()
+            ));
+        }
+    } else {
         if let Some(path) = &env.org_policy {
             if !path.is_file() {
                 return Err(PolicyError::file(
@@ -284,6 +296,9 @@ mod tests {
         std::fs::write(&system, "min-severity-to-block = \"high\"\n").unwrap();
         assert_eq!(run(&env), vec![(LayerKind::System, "system.toml".to_string())]);
         assert_eq!(run(&no_env), vec![(LayerKind::System, "system.toml".to_string())]);
+        let found = discover_with_system(&env, None, Fetch::Never, &system, Some(user.clone())).unwrap();
+        assert_eq!(found.ignored.len(), 2, "{:?}", found.ignored);
+        assert!(found.ignored[0].contains("env.toml: not used"), "{:?}", found.ignored);
 
         // ...unless it allows user-level organisation policies, which then come after it.
         std::fs::write(&system, "allow-user-org-policy = true\n").unwrap();

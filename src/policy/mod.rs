@@ -230,6 +230,8 @@ pub struct ResolvedPolicy {
     pub git_sources: Vec<(String, Loaded)>,
     /// The work-tree root (where `.leakgate-ignore` lives), if any.
     pub root: Option<PathBuf>,
+    /// Policy files found but not used (see [`discover::Discovered::ignored`]).
+    pub ignored_sources: Vec<String>,
 }
 
 impl Default for ResolvedPolicy {
@@ -257,6 +259,7 @@ impl Default for ResolvedPolicy {
             layers: Vec::new(),
             git_sources: Vec::new(),
             root: None,
+            ignored_sources: Vec::new(),
         }
     }
 }
@@ -322,6 +325,7 @@ pub fn resolve_with(env: &Env, root: Option<&Path>, fetch: Fetch) -> Result<Reso
     let found = discover::discover(env, root, fetch)?;
     let mut policy = merge::merge(&found.files)?;
     policy.git_sources = found.git_sources;
+    policy.ignored_sources = found.ignored;
     policy.root = root.map(Path::to_path_buf);
     Ok(policy)
 }

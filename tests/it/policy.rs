@@ -258,6 +258,18 @@ fn bad_policy_files_are_reported_with_their_position() {
         ("extends = { git = \"file:///nonexistent\", rev = \"v1.0\" }\n", ".leakgate.toml:1:11", "not a full commit id"),
         ("[enforce]\nrules = [\"aws.*\"]\n", ".leakgate.toml:1:1", "only an organisation policy"),
     ];
+    let repo = repo_with_org("");
+    repo.write(
+        ".leakgate-ignore",
+        "[[ignore]]\nfingerprint = \"lg1:00\"\nowner = \"a\"\nexpiry = 2026-01-01\n",
+    );
+    let run = repo.leakgate(&["policy", "check"]);
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(
+        run.stderr.contains(".leakgate-ignore:4:1") && run.stderr.contains("unknown field"),
+        "{}",
+        run.stderr
+    );
     for (text, place, words) in cases {
         let repo = repo_with_org("");
         repo.write(".leakgate.toml", text);
