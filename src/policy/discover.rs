@@ -56,7 +56,14 @@ enum Location {
 impl Location {
     fn name(&self) -> String {
         match self {
-            Location::Local(p) => p.display().to_string(),
+            // Relative to the current directory (the work-tree root in hooks) when below it, so
+            // messages read `.leakgate.toml:3:12: ...`.
+            Location::Local(p) => {
+                let cwd = std::env::current_dir().ok();
+                let shown =
+                    cwd.as_deref().and_then(|c| p.strip_prefix(c).ok()).filter(|r| !r.as_os_str().is_empty());
+                shown.unwrap_or(p).display().to_string()
+            }
             Location::Git(g) => format!("{}@{}:{}", g.git, g.rev, g.path),
         }
     }
