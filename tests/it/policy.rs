@@ -709,3 +709,36 @@ fn the_org_can_keep_chosen_exceptions_for_enforced_rules() {
     let run = repo.commit(&["-m", "allowlist on enforced"]);
     assert_blocks_naming(&run, &key, "[[allow]] paths");
 }
+
+#[test]
+fn pre_push_applies_exceptions_and_enforcement() {
+    let repo = TestRepo::new();
+    repo.add_bare_remote();
+    repo.commit_file("README.md", "# app\n", "initial");
+    repo.git(&["push", "-q", "--no-verify", "origin", "main"]);
+    let org = repo.outside("org-policy.toml");
+    std::fs::write(&org, "").expect("org");
+    repo.set_env("LEAKGATE_ORG_POLICY", &org);
+    assert_eq!(repo.leakgate(&["install", "--pre-push"]).code, 0);
+
+    let key = Fakes::new(95).aws_key_id();
+    repo.commit_file(
+        "conf.ini",
+        &format!("aws_access_key_id = {key}  # leakgate:allow reason=\"doc\"\n"),
+        "marked",
+    );
+    let run = repo.push(&["origin", "main"]);
+    assert_eq!(run.code, 0, "an allowed secret blocked the push: {}", run.stderr);
+
+    std::fs::write(&org, ENFORCE_AWS).expect("org");
+    let other = Fakes::new(96).aws_key_id();
+    repo.commit_file(
+        "conf2.ini",
+        &format!("aws_access_key_id = {other}  # leakgate:allow reason=\"doc\"\n"),
+        "marked 2",
+    );
+    let run = repo.push(&["origin", "main"]);
+    assert_ne!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("enforced by organisation policy"), "{}", run.stderr);
+    run.assert_no_leak(&other);
+}
