@@ -232,6 +232,8 @@ pub struct ResolvedPolicy {
     pub root: Option<PathBuf>,
     /// Policy files found but not used (see [`discover::Discovered::ignored`]).
     pub ignored_sources: Vec<String>,
+    /// The repository policy file that was applied, if any.
+    pub repo_file: Option<PathBuf>,
 }
 
 impl Default for ResolvedPolicy {
@@ -260,6 +262,7 @@ impl Default for ResolvedPolicy {
             git_sources: Vec::new(),
             root: None,
             ignored_sources: Vec::new(),
+            repo_file: None,
         }
     }
 }
@@ -327,5 +330,6 @@ pub fn resolve_with(env: &Env, root: Option<&Path>, fetch: Fetch) -> Result<Reso
     policy.git_sources = found.git_sources;
     policy.ignored_sources = found.ignored;
     policy.root = root.map(Path::to_path_buf);
+    policy.repo_file = root.map(|r| r.join(REPO_POLICY_FILE)).filter(|p| p.is_file());
     Ok(policy)
 }
