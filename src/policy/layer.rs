@@ -3,7 +3,6 @@
 //! messages naming the enforced rule and the setting that tried to weaken it.
 
 use std::fmt;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 /// The kinds of layer, in precedence order.
@@ -46,8 +45,6 @@ pub struct LayerInfo {
     pub kind: LayerKind,
     /// Path, or `url@rev:path` for a pinned git source.
     pub name: String,
-    /// The local file (for a git source, the cache repository).
-    pub path: PathBuf,
 }
 
 /// Who set a value: a layer and, for files, the place.

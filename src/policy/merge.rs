@@ -191,11 +191,7 @@ pub fn merge(files: &[LoadedFile]) -> Result<ResolvedPolicy, PolicyError> {
             text: &loaded.text,
         };
         apply_file(&mut policy, &ctx, &loaded.file)?;
-        policy.layers.push(LayerInfo {
-            kind: loaded.kind,
-            name: loaded.name.clone(),
-            path: loaded.name.clone().into(),
-        });
+        policy.layers.push(LayerInfo { kind: loaded.kind, name: loaded.name.clone() });
     }
     policy.sync_plain_fields();
     Ok(policy)
