@@ -1,16 +1,17 @@
 //! `leakgate policy show | check | explain RULE | update`.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use super::{Outcome, UsageError};
+use super::{Collected, Outcome, UsageError};
 use crate::cli::{PolicyAction, PolicyArgs};
 use crate::env::Env;
 use crate::policy::merge::ValueText;
 use crate::policy::{self, Fetch, Loaded, PolicyError, ResolvedPolicy, Setting, Source};
-use crate::scan::allow::Filter;
+use crate::scan::allow::{parse_ignore_file, Filter};
+use crate::scan::Finding;
 
 /// Runs a `policy` subcommand.
 ///
@@ -266,4 +267,291 @@ fn explain(out: &mut dyn Write, p: &ResolvedPolicy, id: &str) -> Result<()> {
         writeln!(out, "  url:         {}", d.url)?;
     }
     Ok(())
+}
+
+// ---- The policy's part of the hooks: exceptions a change adds, bypass, notes, audit hook point.
+
+/// Every exception the staged change adds: inline markers on added lines, and (when the change
+/// touches them) new entries in `.leakgate.toml` and `.leakgate-ignore` compared with `HEAD`.
+pub(super) fn exceptions_added(
+    repo: &git2::Repository,
+    root: &std::path::Path,
+    env: &Env,
+    collected: &Collected,
+    touched: &[String],
+) -> Vec<String> {
+    let mut added: Vec<String> = collected
+        .markers
+        .iter()
+        .map(|m| {
+            let reason =
+                m.reason.as_ref().map_or_else(|| "no reason given".to_string(), |r| format!("reason: {r:?}"));
+            format!("{}:{}: inline `{}` ({reason})", m.path, m.line, m.marker)
+        })
+        .collect();
+    if !touched.is_empty() {
+        added.extend(config_exceptions_added(repo, root, env, touched));
+    }
+    added
+}
+
+/// What a hook decided, for the audit log (`src/audit.rs`, written separately): the hook point
+/// is [`record_decision`], called once per hook run with this value. It holds fingerprints and
+/// rule ids only, never a secret value.
+#[derive(Debug, Clone, Default)]
+pub struct Decision {
+    /// `commit` or `push`.
+    pub context: &'static str,
+    /// Whether the hook blocked.
+    pub blocked: bool,
+    /// A bypass that let findings through.
+    pub bypass: Option<Bypass>,
+    /// Exceptions the change itself adds (pre-commit).
+    pub exceptions_added: Vec<String>,
+}
+
+/// A `LEAKGATE_BYPASS` that the policy allowed.
+#[derive(Debug, Clone)]
+pub struct Bypass {
+    /// The reason given.
+    pub reason: String,
+    /// (rule id, fingerprint) of each finding let through.
+    pub findings: Vec<(String, String)>,
+}
+
+/// The audit hook point: today a no-op; the audit log records `decision` here.
+pub fn record_decision(decision: &Decision) {
+    let _ = decision;
+}
+
+/// Applies `LEAKGATE_BYPASS`: when the policy allows bypasses, blocking findings of rules that
+/// are not enforced are let through (and said so loudly); the rest are returned.
+pub(super) fn apply_bypass(
+    env: &Env,
+    policy: &crate::policy::ResolvedPolicy,
+    findings: Vec<Finding>,
+    notes: &mut Vec<String>,
+) -> (Vec<Finding>, Option<Bypass>) {
+    let Some(reason) = &env.bypass else {
+        return (findings, None);
+    };
+    let block = policy.block_severity;
+    if !findings.iter().any(|f| f.severity >= block) {
+        return (findings, None);
+    }
+    let allow = &policy.settings.allow_bypass;
+    if !allow.value {
+        notes.push(format!(
+            "LEAKGATE_BYPASS is set, but bypasses are not allowed (allow-bypass = false, {}); nothing is let through",
+            allow.from
+        ));
+        return (findings, None);
+    }
+    let (mut kept, mut passed) = (Vec::new(), Vec::new());
+    for finding in findings {
+        let enforced = policy.enforced_by(finding.rule.id);
+        match enforced {
+            _ if finding.severity < block => kept.push(finding),
+            Some(by) if !policy.exception_allowed(finding.rule.id, crate::policy::ExceptionKind::Bypass) => {
+                notes.push(format!(
+                    "{}:{} {} is enforced by {by}; LEAKGATE_BYPASS does not apply to it",
+                    finding.path, finding.line, finding.rule.id
+                ));
+                kept.push(finding);
+            }
+            _ => passed.push(finding),
+        }
+    }
+    if passed.is_empty() {
+        return (kept, None);
+    }
+    let mut text = format!(
+        "BYPASS: LEAKGATE_BYPASS={reason:?} lets {} finding{} through (allowed by {}); this is recorded:",
+        passed.len(),
+        if passed.len() == 1 { "" } else { "s" },
+        allow.from
+    );
+    for f in &passed {
+        text.push_str(&format!(
+            "\n    {}:{}  {}  {}  {}",
+            f.path, f.line, f.rule.id, f.secret, f.fingerprint
+        ));
+    }
+    notes.push(text);
+    let bypass = Bypass {
+        reason: reason.clone(),
+        findings: passed.iter().map(|f| (f.rule.id.to_string(), f.fingerprint.clone())).collect(),
+    };
+    (kept, Some(bypass))
+}
+
+/// The policy's part of a hook report: the exceptions the change adds, ignore-file problems,
+/// findings that still block although an exception or a weaker repository setting tried to let
+/// them through, and `notes` (bypass).
+pub(super) fn write_hook_notes(
+    out: &mut dyn std::io::Write,
+    policy: &crate::policy::ResolvedPolicy,
+    filter: &Filter<'_>,
+    collected: &Collected,
+    added: &[String],
+    notes: &[String],
+    verbose: bool,
+) -> std::io::Result<()> {
+    if !added.is_empty() {
+        let n = added.len();
+        writeln!(out, "leakgate: this commit adds {n} exception{}:", if n == 1 { "" } else { "s" })?;
+        for a in added {
+            writeln!(out, "    {a}")?;
+        }
+    }
+    for problem in &filter.problems {
+        writeln!(out, "leakgate: warning: {problem}")?;
+    }
+    let mut named: Vec<&str> = Vec::new();
+    for finding in &collected.findings {
+        let id = finding.rule.id;
+        if let Some(by) = policy.enforced_by(id) {
+            let refused = collected
+                .refused
+                .iter()
+                .filter(|(f, _)| f.fingerprint == finding.fingerprint && f.line == finding.line);
+            for (_, list) in refused {
+                for (exception, why) in list {
+                    writeln!(
+                        out,
+                        "leakgate: {}:{} {id} still blocks: {exception} does not apply — {why}",
+                        finding.path, finding.line
+                    )?;
+                }
+            }
+            if !named.contains(&id) {
+                named.push(id);
+                for v in policy.violations_for(id) {
+                    writeln!(
+                        out,
+                        "leakgate: {id} is enforced by {by}: {} tried to {}; ignored",
+                        v.attempted_by, v.what
+                    )?;
+                }
+            }
+        } else {
+            for (f, list) in &collected.refused {
+                if f.fingerprint == finding.fingerprint && f.line == finding.line {
+                    for (exception, why) in list {
+                        writeln!(
+                            out,
+                            "leakgate: {}:{} {id}: {exception} is not honoured: {why}",
+                            finding.path, finding.line
+                        )?;
+                    }
+                }
+            }
+        }
+    }
+    for note in notes {
+        writeln!(out, "leakgate: {note}")?;
+    }
+    if verbose && !collected.allowed.is_empty() {
+        writeln!(out, "leakgate: {} finding(s) allowed by exceptions:", collected.allowed.len())?;
+        for (f, e) in &collected.allowed {
+            writeln!(out, "    {}:{}  {}  {}  allowed by {e}", f.path, f.line, f.rule.id, f.fingerprint)?;
+        }
+    }
+    Ok(())
+}
+
+/// New `[[allow]]` entries and `rules.disable` globs in the staged `.leakgate.toml`, and new
+/// `.leakgate-ignore` entries, compared with `HEAD`.
+fn config_exceptions_added(
+    repo: &git2::Repository,
+    root: &Path,
+    env: &Env,
+    touched: &[String],
+) -> Vec<String> {
+    let index_path = match env.git_index_file.as_deref().map(Path::new) {
+        Some(p) if p.is_absolute() => p.to_path_buf(),
+        Some(p) => root.join(p),
+        None => repo.path().join("index"),
+    };
+    let Ok(index) = git2::Index::open(&index_path) else {
+        return Vec::new();
+    };
+    let staged = |name: &str| -> Option<String> {
+        let entry = index.get_path(Path::new(name), 0)?;
+        let blob = repo.find_blob(entry.id).ok()?;
+        String::from_utf8(blob.content().to_vec()).ok()
+    };
+    let head = |name: &str| -> Option<String> {
+        let tree = repo.head().ok()?.peel_to_tree().ok()?;
+        let blob = tree.get_path(Path::new(name)).ok()?.to_object(repo).ok()?.peel_to_blob().ok()?;
+        String::from_utf8(blob.content().to_vec()).ok()
+    };
+    let mut out = Vec::new();
+    if touched.iter().any(|t| t == policy::REPO_POLICY_FILE) {
+        let name = policy::REPO_POLICY_FILE;
+        let parse = |t: Option<String>| {
+            t.and_then(|t| policy::PolicyFile::parse(Path::new(name), &t).ok()).unwrap_or_default()
+        };
+        let (new, old) = (parse(staged(name)), parse(head(name)));
+        let old_allow: Vec<String> = old.allow.iter().map(|a| a.get_ref().canonical()).collect();
+        for entry in &new.allow {
+            let c = entry.get_ref().canonical();
+            if !old_allow.contains(&c) {
+                out.push(format!("{name}: new [[allow]] {c}"));
+            }
+        }
+        let old_rules = old.rules.as_ref();
+        for (glob, sev) in new.rules.iter().flat_map(|r| r.severity.iter()) {
+            let before = old_rules.and_then(|r| r.severity.get(glob)).map(|v| v.get_ref().as_str());
+            if before != Some(sev.get_ref().as_str()) {
+                out.push(format!("{name}: sets the severity of {glob:?} to {:?}", sev.get_ref()));
+            }
+        }
+        for (glob, e) in new.rules.iter().flat_map(|r| r.entropy.iter()) {
+            let before = old_rules.and_then(|r| r.entropy.get(glob)).map(|v| *v.get_ref());
+            if before != Some(*e.get_ref()) {
+                out.push(format!("{name}: sets the minimum entropy of {glob:?} to {}", e.get_ref()));
+            }
+        }
+        for (key, now, was) in [
+            ("inline-ignores", &new.inline_ignores, &old.inline_ignores),
+            ("foreign-markers", &new.foreign_markers, &old.foreign_markers),
+            ("ignore-file", &new.ignore_file, &old.ignore_file),
+            ("allow-bypass", &new.allow_bypass, &old.allow_bypass),
+        ] {
+            if now.as_ref().is_some_and(|v| *v.get_ref()) && !was.as_ref().is_some_and(|v| *v.get_ref()) {
+                out.push(format!("{name}: sets {key} = true"));
+            }
+        }
+        let old_disable: Vec<&str> =
+            old.rules.iter().flat_map(|r| r.disable.iter().map(|d| d.get_ref().as_str())).collect();
+        for d in new.rules.iter().flat_map(|r| r.disable.iter()) {
+            if !old_disable.contains(&d.get_ref().as_str()) {
+                out.push(format!("{name}: disables rule {:?}", d.get_ref()));
+            }
+        }
+    }
+    if touched.iter().any(|t| t == policy::IGNORE_FILE) {
+        let name = policy::IGNORE_FILE;
+        let parse = |t: Option<String>| {
+            t.and_then(|t| parse_ignore_file(Path::new(name), &t).ok()).unwrap_or_default()
+        };
+        let (new, old) = (parse(staged(name)), parse(head(name)));
+        let key =
+            |e: &crate::scan::allow::IgnoreEntry| (e.fingerprint.clone(), e.rule.clone(), e.path.clone());
+        let old_keys: Vec<_> = old.iter().map(key).collect();
+        for e in new.iter().filter(|e| !old_keys.contains(&key(e))) {
+            out.push(format!(
+                "{name}:{}: ignores {} {} in {} (reason: {}, owner: {}, expires: {})",
+                e.line,
+                e.fingerprint.as_deref().unwrap_or("any fingerprint"),
+                e.rule.as_deref().unwrap_or("(any rule)"),
+                e.path.as_deref().unwrap_or("any path"),
+                e.reason.as_deref().unwrap_or("none"),
+                e.owner.as_deref().unwrap_or("none"),
+                e.expires_text.as_deref().unwrap_or("never")
+            ));
+        }
+    }
+    out
 }

@@ -3,9 +3,8 @@ use std::io::{IsTerminal, Read, Write};
 use anyhow::{Context, Result};
 use git2::Repository;
 
-use super::{
-    apply_bypass, record_decision, scan_commits_with, write_policy_notes, Decision, Outcome, UsageError,
-};
+use super::policy::{apply_bypass, write_hook_notes};
+use super::{record_decision, scan_commits_with, Decision, Outcome, UsageError};
 use crate::cli::PrePushArgs;
 use crate::env::Env;
 use crate::git::{self, PushUpdate};
@@ -51,7 +50,7 @@ pub fn run(args: &PrePushArgs, env: &Env, color: ColorChoice, verbose: bool) -> 
     term::apply(color, env, Stream::Stderr);
     let mut err = std::io::stderr().lock();
     report::human::write(&mut err, &report).context("writing the report")?;
-    write_policy_notes(&mut err, &policy, &filter, &collected, &notes, verbose)
+    write_hook_notes(&mut err, &policy, &filter, &collected, &[], &notes, verbose)
         .context("writing the report")?;
     if verbose && findings.is_empty() {
         report::human::write_summary(&mut err, &report).context("writing the report")?;
