@@ -15,6 +15,9 @@ use crate::rules::spec::RuleSpec;
 pub struct PolicyFile {
     /// Another policy this one builds on (applied before this file).
     pub extends: Option<Spanned<Extends>>,
+    /// The oldest leakgate that may apply this policy (`"0.2"`): an older binary stops with a
+    /// clear message instead of misreading newer keys.
+    pub min_leakgate_version: Option<Spanned<String>>,
     /// Lowest severity that blocks (`low`, `medium`, `high`, `critical`).
     pub min_severity_to_block: Option<Spanned<String>>,
     /// Size limit for scanned files, in bytes.

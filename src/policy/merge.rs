@@ -291,6 +291,9 @@ fn apply_file(policy: &mut ResolvedPolicy, ctx: &Ctx<'_>, file: &PolicyFile) -> 
 }
 
 fn apply_settings(policy: &mut ResolvedPolicy, ctx: &Ctx<'_>, file: &PolicyFile) -> Result<(), PolicyError> {
+    if let Some(wanted) = &file.min_leakgate_version {
+        check_version(ctx, wanted, env!("CARGO_PKG_VERSION"))?;
+    }
     let v = &mut policy.violations;
     let s = &mut policy.settings;
     if let Some(value) = &file.min_severity_to_block {
@@ -369,6 +372,34 @@ fn apply_settings(policy: &mut ResolvedPolicy, ctx: &Ctx<'_>, file: &PolicyFile)
                 "allow-user-org-policy only has an effect in the system policy (/etc/leakgate/policy.toml); remove it here",
             ));
         }
+    }
+    Ok(())
+}
+
+/// `min-leakgate-version`: `wanted` (`1`, `1.2` or `1.2.3`) against this binary's version.
+fn check_version(ctx: &Ctx<'_>, wanted: &Spanned<String>, have: &str) -> Result<(), PolicyError> {
+    let parse = |v: &str| -> Option<Vec<u64>> {
+        let core = v.split(['-', '+']).next().unwrap_or(v);
+        core.split('.')
+            .map(|p| p.parse().ok())
+            .collect::<Option<Vec<u64>>>()
+            .filter(|p| (1..=3).contains(&p.len()))
+    };
+    let Some(mut want) = parse(wanted.get_ref()) else {
+        return Err(ctx.err(&wanted.span(), "min-leakgate-version must look like \"0.2\" or \"1.4.0\""));
+    };
+    let mut got = parse(have).unwrap_or_default();
+    want.resize(3, 0);
+    got.resize(3, 0);
+    if got < want {
+        return Err(ctx.err(
+            &wanted.span(),
+            format!(
+                "this policy needs leakgate {} or newer, and this is leakgate {have}: upgrade leakgate (it would \
+                 otherwise misread newer policy keys)",
+                wanted.get_ref()
+            ),
+        ));
     }
     Ok(())
 }
@@ -808,6 +839,21 @@ mod tests {
         assert_eq!(merged.block_severity, Severity::Medium);
         let err = merge(&[layer(LayerKind::Repo, ".leakgate.toml", text)]).unwrap_err();
         assert!(err.message.contains("only an organisation policy"), "{err}");
+    }
+
+    #[test]
+    fn min_leakgate_version_stops_an_older_binary() {
+        let ok = merge(&[layer(LayerKind::Org, "org.toml", "min-leakgate-version = \"0.1\"\n")]);
+        assert!(ok.is_ok());
+        let err =
+            merge(&[layer(LayerKind::Org, "org.toml", "min-leakgate-version = \"99.1\"\n")]).unwrap_err();
+        assert!(
+            err.to_string().starts_with("org.toml:1:24: this policy needs leakgate 99.1 or newer"),
+            "{err}"
+        );
+        let bad =
+            merge(&[layer(LayerKind::Org, "org.toml", "min-leakgate-version = \"latest\"\n")]).unwrap_err();
+        assert!(bad.message.contains("must look like"), "{bad}");
     }
 
     #[test]

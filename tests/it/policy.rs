@@ -742,3 +742,29 @@ fn pre_push_applies_exceptions_and_enforcement() {
     assert!(run.stderr.contains("enforced by organisation policy"), "{}", run.stderr);
     run.assert_no_leak(&other);
 }
+
+/// The policy commands never print or store a secret value (STYLE §8 habit 4).
+#[test]
+fn no_policy_command_or_file_reveals_a_secret() {
+    let repo = repo_with_org(&format!("allow-bypass = true\n{ENFORCE_AWS}"));
+    let mut fakes = Fakes::new(101);
+    let (canary, token) = (fakes.aws_key_id(), fakes.github_token());
+    repo.commit_file("old.ini", &format!("aws_access_key_id = {canary}\ntoken = {token}\n"), "old");
+    let mut outputs = vec![
+        repo.leakgate(&["baseline", "--owner", "sec"]),
+        repo.leakgate(&["baseline", "--history", "--owner", "sec"]),
+        repo.leakgate(&["policy", "show"]),
+        repo.leakgate(&["policy", "check"]),
+        repo.leakgate(&["policy", "explain", "aws.access-key-id"]),
+        repo.leakgate(&["-v", "scan", "."]),
+    ];
+    stage(&repo, "new.ini", &format!("again = {token}\nkey = {canary}  # leakgate:allow\n"));
+    repo.set_env("LEAKGATE_BYPASS", "canary test");
+    outputs.push(repo.leakgate(&["-v", "pre-commit"]));
+    for run in &outputs {
+        run.assert_no_leak(&canary);
+        run.assert_no_leak(&token);
+    }
+    let ignore = std::fs::read_to_string(repo.path(".leakgate-ignore")).expect("baseline wrote it");
+    assert!(!ignore.contains(&canary) && !ignore.contains(&token), "the ignore file holds a secret");
+}
