@@ -156,6 +156,10 @@ pub struct EnforceSpec {
     /// `bypass`. Default: none.
     #[serde(default)]
     pub exceptions: Vec<Spanned<String>>,
+    /// What a later layer's attempt to weaken the floor does: `"ignore"` (default: the attempt
+    /// is not applied and is named next to the findings it concerns) or `"error"` (every hook
+    /// and scan stops with exit 2 until the setting is removed).
+    pub on_violation: Option<Spanned<String>>,
 }
 
 impl PolicyFile {

@@ -274,6 +274,19 @@ fn apply_file(policy: &mut ResolvedPolicy, ctx: &Ctx<'_>, file: &PolicyFile) -> 
                 ));
             }
         }
+        if let Some(mode) = &spec.on_violation {
+            match mode.get_ref().as_str() {
+                "error" => {
+                    policy.violation_is_error =
+                        Some(ctx.src(&mode.span(), "enforce.on-violation = \"error\""))
+                }
+                "ignore" => {}
+                other => {
+                    return Err(ctx
+                        .err(&mode.span(), format!("on-violation = {other:?}: use \"ignore\" or \"error\"")))
+                }
+            }
+        }
         for kind in &spec.exceptions {
             let parsed = ExceptionKind::parse(kind.get_ref()).ok_or_else(|| {
                 ctx.err(

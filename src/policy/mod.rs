@@ -234,6 +234,8 @@ pub struct ResolvedPolicy {
     pub ignored_sources: Vec<String>,
     /// The repository policy file that was applied, if any.
     pub repo_file: Option<PathBuf>,
+    /// Set when an organisation layer says `enforce.on-violation = "error"`.
+    pub violation_is_error: Option<Source>,
 }
 
 impl Default for ResolvedPolicy {
@@ -263,6 +265,7 @@ impl Default for ResolvedPolicy {
             root: None,
             ignored_sources: Vec::new(),
             repo_file: None,
+            violation_is_error: None,
         }
     }
 }
@@ -317,7 +320,19 @@ impl ResolvedPolicy {
 /// # Errors
 /// A policy file exists but cannot be read or is invalid, or a pinned source is unavailable.
 pub fn resolve(env: &Env, root: Option<&Path>) -> Result<ResolvedPolicy, PolicyError> {
-    resolve_with(env, root, Fetch::OnMiss)
+    let policy = resolve_with(env, root, Fetch::OnMiss)?;
+    if let (Some(by), Some(v)) = (&policy.violation_is_error, policy.violations.first()) {
+        return Err(PolicyError {
+            file: PathBuf::from(&*v.attempted_by.file),
+            position: v.attempted_by.position,
+            message: format!(
+                "`{}` tries to {}, which {} enforces; {by} makes this an error: remove the setting \
+                 (`leakgate policy check` lists every such setting)",
+                v.attempted_by.key, v.what, v.enforced_by
+            ),
+        });
+    }
+    Ok(policy)
 }
 
 /// [`resolve`] with an explicit fetch mode (`policy check` never fetches, `policy update` does).

@@ -768,3 +768,20 @@ fn no_policy_command_or_file_reveals_a_secret() {
     let ignore = std::fs::read_to_string(repo.path(".leakgate-ignore")).expect("baseline wrote it");
     assert!(!ignore.contains(&canary) && !ignore.contains(&token), "the ignore file holds a secret");
 }
+
+#[test]
+fn on_violation_error_stops_hooks_until_the_weakening_is_removed() {
+    let repo = repo_with_org(&format!("{ENFORCE_AWS}on-violation = \"error\"\n"));
+    repo.write(".leakgate.toml", "[rules]\ndisable = [\"aws.*\"]\n");
+    stage(&repo, "a.txt", "hello\n");
+    let run = repo.leakgate(&["pre-commit"]);
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(
+        run.stderr.contains(".leakgate.toml:2:12") && run.stderr.contains("on-violation"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(repo.leakgate(&["policy", "show"]).code, 0, "show must still explain the policy");
+    std::fs::remove_file(repo.path(".leakgate.toml")).expect("remove");
+    assert_eq!(repo.leakgate(&["pre-commit"]).code, 0);
+}
