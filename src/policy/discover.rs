@@ -95,7 +95,31 @@ pub fn cache_root(env: &Env) -> Option<PathBuf> {
 /// # Errors
 /// A file cannot be read or parsed, or an `extends` cannot be resolved.
 pub fn discover(env: &Env, root: Option<&Path>, fetch: Fetch) -> Result<Discovered, PolicyError> {
-    discover_with_system(env, root, fetch, Path::new(SYSTEM_POLICY), user_policy_path())
+    let system = Path::new(SYSTEM_POLICY);
+    let system =
+        if system.is_file() {
+            system.to_path_buf()
+        } else {
+            match system_git_config_policy(git2::Config::find_system().ok().as_deref()) {
+                Some(pointed) if !pointed.is_file() => return Err(PolicyError::file(
+                    &pointed,
+                    "leakgate.orgPolicy in the system git config names this file, which does not exist; ask \
+                     whoever manages this machine's git config to fix it",
+                )),
+                Some(pointed) => pointed,
+                None => system.to_path_buf(),
+            }
+        };
+    discover_with_system(env, root, fetch, &system, user_policy_path())
+}
+
+/// `leakgate.orgPolicy` from the **system** git config only (`/etc/gitconfig`, which MDM already
+/// manages; CONVENTIONS P14): never the global, local or worktree levels, which a developer or a
+/// repository controls.
+pub fn system_git_config_policy(gitconfig: Option<&Path>) -> Option<PathBuf> {
+    let gitconfig = gitconfig.filter(|p| p.is_file())?;
+    let config = git2::Config::open(gitconfig).ok()?;
+    config.get_path("leakgate.orgPolicy").ok()
 }
 
 /// [`discover`] with explicit system and user-config paths (tests never touch `/etc`).
@@ -312,6 +336,20 @@ mod tests {
         assert_eq!(
             run(&env),
             vec![(LayerKind::System, "system.toml".to_string()), (LayerKind::Org, "env.toml".to_string())]
+        );
+    }
+
+    #[test]
+    fn the_system_git_config_can_point_at_the_policy() {
+        let tmp = tempfile::tempdir().unwrap();
+        let gitconfig = tmp.path().join("gitconfig");
+        assert_eq!(system_git_config_policy(Some(&gitconfig)), None);
+        std::fs::write(&gitconfig, "[core]\n\tautocrlf = false\n").unwrap();
+        assert_eq!(system_git_config_policy(Some(&gitconfig)), None);
+        std::fs::write(&gitconfig, "[leakgate]\n\torgPolicy = /srv/policy/leakgate.toml\n").unwrap();
+        assert_eq!(
+            system_git_config_policy(Some(&gitconfig)),
+            Some(PathBuf::from("/srv/policy/leakgate.toml"))
         );
     }
 
