@@ -26,6 +26,9 @@ pub struct Env {
     pub cache_dir: Option<PathBuf>,
     /// `LEAKGATE_BYPASS`: the reason for letting one commit through (if the policy allows it).
     pub bypass: Option<String>,
+    /// `GIT_CONFIG_NOSYSTEM` is set (not `0`/`false`): like git, do not read the system git config
+    /// (its `leakgate.orgPolicy` pointer); `/etc/leakgate/policy.toml` is still read.
+    pub git_config_nosystem: bool,
     /// Not a variable: the `--config` policy settings of this run, carried with the snapshot so
     /// that `policy::resolve` sees every input in one place.
     pub cli_config: Vec<String>,
@@ -66,6 +69,8 @@ impl Env {
             org_policy: var("LEAKGATE_ORG_POLICY").filter(|v| !v.is_empty()).map(PathBuf::from),
             cache_dir: var("LEAKGATE_CACHE_DIR").filter(|v| !v.is_empty()).map(PathBuf::from),
             bypass: text("LEAKGATE_BYPASS").filter(|v| !v.trim().is_empty()),
+            git_config_nosystem: var("GIT_CONFIG_NOSYSTEM")
+                .is_some_and(|v| !v.is_empty() && v != "0" && !v.eq_ignore_ascii_case("false")),
             cli_config: Vec::new(),
         }
     }

@@ -100,7 +100,8 @@ pub fn discover(env: &Env, root: Option<&Path>, fetch: Fetch) -> Result<Discover
         if system.is_file() {
             system.to_path_buf()
         } else {
-            match system_git_config_policy(git2::Config::find_system().ok().as_deref()) {
+            let gitconfig = if env.git_config_nosystem { None } else { git2::Config::find_system().ok() };
+            match system_git_config_policy(gitconfig.as_deref()) {
                 Some(pointed) if !pointed.is_file() => return Err(PolicyError::file(
                     &pointed,
                     "leakgate.orgPolicy in the system git config names this file, which does not exist; ask \
