@@ -448,6 +448,15 @@ pub(super) fn write_hook_notes(
             }
         }
     }
+    if !collected.findings.is_empty() {
+        for v in policy.violations.iter().filter(|v| v.rule.is_none()) {
+            writeln!(
+                out,
+                "leakgate: {} tried to {}; ignored ({} is a floor)",
+                v.attempted_by, v.what, v.enforced_by
+            )?;
+        }
+    }
     for note in notes {
         writeln!(out, "leakgate: {note}")?;
     }

@@ -161,6 +161,11 @@ fn repository_cannot_raise_the_org_block_threshold_but_can_lower_it() {
     let key = stage_key(&repo, 3, "");
     let run = repo.commit(&["-m", "try"]);
     assert_ne!(run.code, 0, "a high finding passed although the org blocks high: {}", run.stderr);
+    assert!(
+        run.stderr.contains("repository policy .leakgate.toml:1:25 `min-severity-to-block` tried to set"),
+        "{}",
+        run.stderr
+    );
     run.assert_no_leak(&key);
     let check = repo.leakgate(&["policy", "check"]);
     assert_eq!(check.code, 2, "{}", check.all());
