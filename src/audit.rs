@@ -101,29 +101,35 @@ pub struct Place {
     pub branch: String,
 }
 
-/// The events for one hook run's findings.
+/// The events for one hook run's findings: `blocked`, or `warned` below the blocking severity.
 pub fn events(place: &Place, findings: &[Finding], block_severity: Severity) -> Vec<Event> {
     let time = now_rfc3339();
     findings
         .iter()
-        .map(|f| Event {
-            time: time.clone(),
-            event: if f.severity >= block_severity { EventKind::Blocked } else { EventKind::Warned }
-                .as_str()
-                .to_string(),
-            repository: place.repository.clone(),
-            branch: place.branch.clone(),
-            commit: match &f.origin {
-                Origin::Commit(commit) => commit.id.clone(),
-                _ => "(staged)".to_string(),
-            },
-            file: f.path.clone(),
-            line: f.line,
-            rule: f.rule.id.to_string(),
-            fingerprint: f.fingerprint.clone(),
-            reason: None,
+        .map(|f| {
+            let kind = if f.severity >= block_severity { EventKind::Blocked } else { EventKind::Warned };
+            event(place, &time, kind, f, None)
         })
         .collect()
+}
+
+/// One event about one finding (an exception that allowed it, a bypass that let it through).
+pub fn event(place: &Place, time: &str, kind: EventKind, f: &Finding, reason: Option<String>) -> Event {
+    Event {
+        time: time.to_string(),
+        event: kind.as_str().to_string(),
+        repository: place.repository.clone(),
+        branch: place.branch.clone(),
+        commit: match &f.origin {
+            Origin::Commit(commit) => commit.id.clone(),
+            _ => "(staged)".to_string(),
+        },
+        file: f.path.clone(),
+        line: f.line,
+        rule: f.rule.id.to_string(),
+        fingerprint: f.fingerprint.clone(),
+        reason,
+    }
 }
 
 /// The audit log in one directory.

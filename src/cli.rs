@@ -14,6 +14,11 @@ pub struct Cli {
     /// Say more: also print the summary when nothing was found.
     #[arg(short, long, global = true)]
     pub verbose: bool,
+    /// A policy setting for this run, as TOML (`--config 'min-severity-to-block = "low"'`),
+    /// applied after every file as the command-line layer; it cannot weaken what the
+    /// organisation enforces. Repeatable.
+    #[arg(long = "config", value_name = "KEY=VALUE", global = true)]
+    pub config: Vec<String>,
     /// The command.
     #[command(subcommand)]
     pub command: Command,
@@ -55,6 +60,53 @@ pub enum Command {
     Doctor,
     /// List the rules of the policy in force.
     Rules,
+    /// Show, check, explain or update the policy in force (built-in < organisation < repository).
+    Policy(PolicyArgs),
+    /// Accept every current finding into `.leakgate-ignore`, so that only new secrets block.
+    Baseline(BaselineArgs),
+}
+
+/// `leakgate policy`.
+#[derive(Debug, clap::Args)]
+pub struct PolicyArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub action: PolicyAction,
+}
+
+/// `leakgate policy <action>`.
+#[derive(Debug, Subcommand)]
+pub enum PolicyAction {
+    /// The effective policy, each value with the layer that set it.
+    Show,
+    /// Validate every layer (and the ignore file); exit 2 with file:line:column on a problem.
+    Check,
+    /// A rule: definition, examples, tuning, enforcement and allowlists, and where each came from.
+    Explain {
+        /// The rule id (`leakgate rules` lists them).
+        rule: String,
+    },
+    /// Fetch the pinned git policies that are not cached yet (the hooks never need the network
+    /// afterwards).
+    Update,
+}
+
+/// `leakgate baseline`.
+#[derive(Debug, clap::Args)]
+pub struct BaselineArgs {
+    /// Accept findings in every commit of the history, not only the files of the work tree.
+    #[arg(long)]
+    pub history: bool,
+    /// The reason written on each entry.
+    #[arg(long, default_value = "baseline: present before leakgate was adopted")]
+    pub reason: String,
+    /// The owner written on each entry (required when the policy says require-owner).
+    #[arg(long)]
+    pub owner: Option<String>,
+    /// Expiry date (YYYY-MM-DD) written on each entry; default: none, or the longest the policy
+    /// allows (max-ignore-days).
+    #[arg(long)]
+    pub expires: Option<String>,
 }
 
 /// `leakgate pre-commit`.

@@ -23,6 +23,19 @@ pub struct Env {
     pub leakgate_data_dir: Option<PathBuf>,
     /// The pre-commit framework's pre-push variables (it consumes git's stdin itself).
     pub pre_commit_push: PreCommitPush,
+    /// `LEAKGATE_ORG_POLICY`: the user-level organisation policy file (honoured only when there
+    /// is no system policy, or it allows user-level ones).
+    pub org_policy: Option<PathBuf>,
+    /// `LEAKGATE_CACHE_DIR`: where pinned git policies are cached (default: the user cache dir).
+    pub cache_dir: Option<PathBuf>,
+    /// `LEAKGATE_BYPASS`: the reason for letting one commit through (if the policy allows it).
+    pub bypass: Option<String>,
+    /// `GIT_CONFIG_NOSYSTEM` is set (not `0`/`false`): like git, do not read the system git config
+    /// (its `leakgate.orgPolicy` pointer); `/etc/leakgate/policy.toml` is still read.
+    pub git_config_nosystem: bool,
+    /// Not a variable: the `--config` policy settings of this run, carried with the snapshot so
+    /// that `policy::resolve` sees every input in one place.
+    pub cli_config: Vec<String>,
 }
 
 /// `PRE_COMMIT_FROM_REF`, `PRE_COMMIT_TO_REF`, `PRE_COMMIT_REMOTE_NAME`,
@@ -58,6 +71,12 @@ impl Env {
                 remote_name: text("PRE_COMMIT_REMOTE_NAME"),
                 local_branch: text("PRE_COMMIT_LOCAL_BRANCH"),
             },
+            org_policy: var("LEAKGATE_ORG_POLICY").filter(|v| !v.is_empty()).map(PathBuf::from),
+            cache_dir: var("LEAKGATE_CACHE_DIR").filter(|v| !v.is_empty()).map(PathBuf::from),
+            bypass: text("LEAKGATE_BYPASS").filter(|v| !v.trim().is_empty()),
+            git_config_nosystem: var("GIT_CONFIG_NOSYSTEM")
+                .is_some_and(|v| !v.is_empty() && v != "0" && !v.eq_ignore_ascii_case("false")),
+            cli_config: Vec::new(),
         }
     }
 }

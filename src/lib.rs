@@ -1,12 +1,14 @@
 //! leakgate stops secrets at the commit.
 //!
 //! ```text
-//! argv/env ─► cli ─► policy::resolve (built-in defaults < repository .leakgate.toml)
+//! argv/env ─► cli ─► policy::resolve (built-in < organisation < repository < --config; enforced floor)
 //!                       │
 //! source::{staged, paths, stdin} ─► Fragment { origin, path, first_line, text }
 //!                       │
 //! scan::Engine: keyword prefilter (aho-corasick) ─► rule regex (compiled lazily)
 //!               ─► validators (entropy, placeholders, structure) ─► Finding
+//!               ─► scan::allow (allowlists, inline markers, .leakgate-ignore; never for
+//!                  enforced rules) in cmd's Collector
 //!                       │
 //! report::{human, json, sarif} (redacted)   audit log (fingerprints only)   redact filter
 //!                       │

@@ -1,8 +1,12 @@
 //! One module per subcommand; each returns an [`Outcome`] and leaves exit codes to `main`.
 
 mod audit;
+mod baseline;
 mod doctor;
 mod install;
+mod policy;
+
+pub use policy::Bypass;
 mod pre_commit;
 mod pre_push;
 mod redact;
@@ -17,6 +21,7 @@ use crate::cli::{Cli, Color, Command, Format};
 use crate::env::Env;
 use crate::report;
 use crate::report::term::ColorChoice;
+use crate::scan::allow::{self, Exception, Filter, Marker};
 use crate::scan::{Engine, Finding};
 use crate::source::{Fragment, Origin, Sink};
 
@@ -47,6 +52,13 @@ impl std::error::Error for UsageError {}
 /// Whatever the command fails with; `main` maps [`UsageError`] and policy errors to exit 2 and
 /// anything else to 3.
 pub fn run(cli: &Cli, env: &Env) -> Result<Outcome> {
+    let with_config;
+    let env = if cli.config.is_empty() {
+        env
+    } else {
+        with_config = Env { cli_config: cli.config.clone(), ..env.clone() };
+        &with_config
+    };
     let color = match cli.color {
         Color::Auto => ColorChoice::Auto,
         Color::Always => ColorChoice::Always,
@@ -56,29 +68,28 @@ pub fn run(cli: &Cli, env: &Env) -> Result<Outcome> {
         Command::PreCommit(args) => pre_commit::run(args, env, color, cli.verbose),
         Command::PrePush(args) => pre_push::run(args, env, color, cli.verbose),
         Command::Scan(args) => scan::run(args, env, color, cli.verbose),
-        Command::Redact => redact::run(cli.verbose),
+        Command::Redact => redact::run(env, cli.verbose),
         Command::Audit(args) => audit::run(args, env, color),
         Command::Install(args) => install::install(args),
         Command::Uninstall(args) => install::uninstall(args),
         Command::Doctor => doctor::run(),
         Command::Rules => rules::run(),
+        Command::Policy(args) => policy::run(args, env),
+        Command::Baseline(args) => baseline::run(args, env),
     }
 }
 
 /// Scans commits (oldest first) in parallel; each secret is reported once, at the commit that
-/// introduced it, with the number of other places that carry it.
+/// introduced it, with the number of other places that carry it. The policy's exceptions apply.
 fn scan_commits(
     repo: &git2::Repository,
     commits: &[git2::Oid],
     policy: &crate::policy::ResolvedPolicy,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<(Vec<Finding>, crate::source::SourceStats)> {
-    let engine = Engine::new(policy.rules())?;
-    let limits = crate::source::Limits { max_file_bytes: policy.max_file_bytes };
-    let (sinks, stats) =
-        crate::source::commits::scan(repo.path(), commits, limits, || Collector::new(&engine), progress)?;
-    let findings = sinks.into_iter().flat_map(|c| c.findings).collect();
-    Ok((crate::scan::dedup_by_secret(findings), stats))
+    let filter = Filter::new(policy)?;
+    let (collected, stats) = scan_commits_with(repo, commits, policy, Some(&filter), progress)?;
+    Ok((collected.findings, stats))
 }
 
 impl From<Format> for report::Format {
@@ -108,24 +119,126 @@ fn write_report_file(
         .with_context(|| format!("writing the report to {}", path.display()))
 }
 
-/// Feeds a source's output to the engine and keeps the findings.
+/// [`scan_commits`] with an explicit filter (none: every finding, for `baseline`), keeping what
+/// the filter decided.
+fn scan_commits_with(
+    repo: &git2::Repository,
+    commits: &[git2::Oid],
+    policy: &crate::policy::ResolvedPolicy,
+    filter: Option<&Filter<'_>>,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<(Collected, crate::source::SourceStats)> {
+    let engine = Engine::new(policy.rules())?;
+    let limits = crate::source::Limits { max_file_bytes: policy.max_file_bytes };
+    let (sinks, stats) = crate::source::commits::scan(
+        repo.path(),
+        commits,
+        limits,
+        || Collector { filter, ..Collector::new(&engine) },
+        progress,
+    )?;
+    let mut all = Collected::default();
+    for sink in sinks {
+        all.findings.extend(sink.findings);
+        all.allowed.extend(sink.allowed);
+        all.refused.extend(sink.refused);
+        all.markers.extend(sink.markers);
+    }
+    all.findings = crate::scan::dedup_by_secret(all.findings);
+    Ok((all, stats))
+}
+
+/// What a scan kept, and what the policy's exceptions did.
+#[derive(Debug, Default)]
+struct Collected {
+    findings: Vec<Finding>,
+    /// Findings an exception allowed.
+    allowed: Vec<(Finding, Exception)>,
+    /// Findings that still count although exceptions matched them (enforced rules, invalid
+    /// exceptions), with the refused exceptions and why.
+    refused: Vec<(Finding, Vec<(Exception, String)>)>,
+    /// Inline markers on the added lines.
+    markers: Vec<Marker>,
+}
+
+/// Feeds a source's output to the engine, applies the policy's exceptions, and keeps the
+/// findings.
 struct Collector<'e> {
     engine: &'e Engine,
+    filter: Option<&'e Filter<'e>>,
     findings: Vec<Finding>,
+    allowed: Vec<(Finding, Exception)>,
+    refused: Vec<(Finding, Vec<(Exception, String)>)>,
+    markers: Vec<Marker>,
+    /// Paths seen (only the policy files are remembered).
+    policy_files_touched: Vec<String>,
 }
 
 impl<'e> Collector<'e> {
     fn new(engine: &'e Engine) -> Self {
-        Collector { engine, findings: Vec::new() }
+        Collector {
+            engine,
+            filter: None,
+            findings: Vec::new(),
+            allowed: Vec::new(),
+            refused: Vec::new(),
+            markers: Vec::new(),
+            policy_files_touched: Vec::new(),
+        }
+    }
+
+    fn filtered(engine: &'e Engine, filter: &'e Filter<'e>) -> Self {
+        Collector { filter: Some(filter), ..Collector::new(engine) }
+    }
+
+    fn judge(&mut self, start: usize, fragment: Option<&Fragment<'_>>) {
+        let Some(filter) = self.filter else {
+            return;
+        };
+        let fresh: Vec<Finding> = self.findings.drain(start..).collect();
+        for finding in fresh {
+            let (line, previous) = fragment.map_or((None, None), |f| allow::lines_at(f, finding.line));
+            let judged = filter.judge(&finding, line, previous);
+            match judged.allowed_by {
+                Some(exception) => self.allowed.push((finding, exception)),
+                None => {
+                    if !judged.refused.is_empty() {
+                        self.refused.push((finding.clone(), judged.refused));
+                    }
+                    self.findings.push(finding);
+                }
+            }
+        }
+    }
+
+    fn into_collected(self) -> Collected {
+        Collected {
+            findings: self.findings,
+            allowed: self.allowed,
+            refused: self.refused,
+            markers: self.markers,
+        }
     }
 }
 
 impl Sink for Collector<'_> {
     fn file(&mut self, path: &str, origin: &Origin) -> Result<()> {
-        self.engine.scan_path(path, origin, &mut self.findings)
+        if path == crate::policy::REPO_POLICY_FILE || path == crate::policy::IGNORE_FILE {
+            self.policy_files_touched.push(path.to_string());
+        }
+        let start = self.findings.len();
+        self.engine.scan_path(path, origin, &mut self.findings)?;
+        self.judge(start, None);
+        Ok(())
     }
 
     fn fragment(&mut self, fragment: &Fragment<'_>) -> Result<()> {
-        self.engine.scan(fragment, &mut self.findings)
+        let start = self.findings.len();
+        self.engine.scan(fragment, &mut self.findings)?;
+        self.judge(start, Some(fragment));
+        if let Some(filter) = self.filter {
+            self.markers.extend(filter.markers_in(fragment));
+        }
+        Ok(())
     }
 }

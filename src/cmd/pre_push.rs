@@ -3,7 +3,8 @@ use std::io::{IsTerminal, Read, Write};
 use anyhow::{Context, Result};
 use git2::Repository;
 
-use super::{scan_commits, Outcome, UsageError};
+use super::policy::{apply_bypass, write_hook_notes};
+use super::{scan_commits_with, Outcome, UsageError};
 use crate::cli::PrePushArgs;
 use crate::env::Env;
 use crate::git::{self, PushUpdate};
@@ -15,7 +16,7 @@ use crate::report::{self, Report};
 pub fn run(args: &PrePushArgs, env: &Env, color: ColorChoice, verbose: bool) -> Result<Outcome> {
     let repo = git::open_for_hook()?;
     let root = repo.workdir().map(std::path::Path::to_path_buf);
-    let policy = policy::resolve(root.as_deref())?;
+    let policy = policy::resolve(env, root.as_deref())?;
     let remote = args
         .remote
         .clone()
@@ -33,21 +34,27 @@ pub fn run(args: &PrePushArgs, env: &Env, color: ColorChoice, verbose: bool) -> 
         ))
         .into());
     }
-    let (findings, stats) = scan_commits(&repo, &commits, &policy, &|_| {})?;
+    let filter = crate::scan::allow::Filter::new(&policy)?;
+    let (mut collected, stats) = scan_commits_with(&repo, &commits, &policy, Some(&filter), &|_| {})?;
+    let mut notes = Vec::new();
+    let (findings, bypass) = apply_bypass(env, &policy, std::mem::take(&mut collected.findings), &mut notes);
+    collected.findings = findings;
+    let findings = &collected.findings;
     let report = Report {
         context: report::Context::Push,
-        findings: &findings,
+        findings,
         stats: &stats,
         block_severity: policy.block_severity,
         max_file_bytes: policy.max_file_bytes,
         show_secrets: false,
     };
     // Recorded before anything is printed, so a closed stderr cannot lose the event.
-    let audit_problem =
-        if findings.is_empty() { None } else { super::pre_commit::record(env, &repo, &report) };
+    let audit_problem = super::pre_commit::record(env, &repo, &report, &collected.allowed, bypass.as_ref());
     term::apply(color, env, Stream::Stderr);
     let mut err = std::io::BufWriter::new(std::io::stderr().lock());
     report::human::write(&mut err, &report).context("writing the report")?;
+    write_hook_notes(&mut err, &policy, &filter, &collected, &[], &notes, verbose)
+        .context("writing the report")?;
     if verbose && findings.is_empty() {
         report::human::write_summary(&mut err, &report).context("writing the report")?;
     }

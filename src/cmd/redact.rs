@@ -8,10 +8,10 @@ use crate::{policy, redact, report};
 
 /// `leakgate redact`: standard input to standard output with every secret replaced. Always
 /// exits 0 when the stream was copied (it is a filter, not a gate).
-pub fn run(verbose: bool) -> Result<Outcome> {
+pub fn run(env: &crate::env::Env, verbose: bool) -> Result<Outcome> {
     let repo = git2::Repository::open_from_env().ok();
     let root = repo.as_ref().and_then(|r| r.workdir()).map(std::path::Path::to_path_buf);
-    let policy = policy::resolve(root.as_deref())?;
+    let policy = policy::resolve(env, root.as_deref())?;
     let engine = Engine::new(policy.rules())?;
     let stdin = std::io::stdin();
     let mut input = stdin.lock();

@@ -20,7 +20,7 @@ pub fn run(args: &ScanArgs, env: &Env, color: ColorChoice, verbose: bool) -> Res
     let wants_git = args.staged || args.range.is_some() || args.history;
     let repo = if wants_git { Some(git::open_for_hook()?) } else { Repository::open_from_env().ok() };
     let root = repo.as_ref().and_then(|r| r.workdir()).map(Path::to_path_buf);
-    let policy = policy::resolve(root.as_deref())?;
+    let policy = policy::resolve(env, root.as_deref())?;
     let (findings, stats, context) = match &repo {
         Some(repo) if args.range.is_some() || args.history => {
             let commits = match &args.range {
@@ -87,7 +87,8 @@ fn scan_content(
     policy: &ResolvedPolicy,
 ) -> Result<(Vec<Finding>, SourceStats)> {
     let engine = Engine::new(policy.rules())?;
-    let mut collector = Collector::new(&engine);
+    let filter = crate::scan::allow::Filter::new(policy)?;
+    let mut collector = Collector::filtered(&engine, &filter);
     let limits = Limits { max_file_bytes: policy.max_file_bytes };
     let stats = match repo {
         Some(repo) if args.staged => {

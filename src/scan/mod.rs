@@ -2,6 +2,7 @@
 //! the rules that can match a fragment; only those rules' regexes run, each compiled on first
 //! use; validators, entropy and placeholder checks then decide. Knows nothing of git.
 
+pub mod allow;
 mod engine;
 mod finding;
 

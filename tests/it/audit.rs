@@ -25,13 +25,13 @@ fn hooked_repo() -> TestRepo {
 
 #[test]
 fn a_blocked_commit_is_recorded_without_the_value_and_privately() {
-    let mut repo = hooked_repo();
+    let repo = hooked_repo();
     // A remote URL with credentials in it: they must not reach the log.
     let user_info = ["deploy", ":", "s3cr3t-pa55", "@"].concat();
     repo.git(&["remote", "add", "origin", &format!("https://{user_info}git.example.invalid/acme/app.git")]);
     repo.git(&["checkout", "-q", "-b", "feature/x"]);
     let data = repo.temp_root().join("data");
-    repo.set_env("LEAKGATE_DATA_DIR", Some(data.as_os_str()));
+    repo.set_env("LEAKGATE_DATA_DIR", data.as_os_str());
     let key = Fakes::new(701).aws_key_id();
     repo.write("app/settings.py", format!("import os\n\nKEY = \"{key}\"\n"));
     repo.add(&["app/settings.py"]);
@@ -109,14 +109,14 @@ fn clean_commits_write_nothing_and_the_default_location_is_the_data_dir() {
 
 #[test]
 fn warnings_are_recorded_and_an_unwritable_log_never_blocks() {
-    let mut repo = hooked_repo();
+    let repo = hooked_repo();
     repo.write(".leakgate.toml", "min-severity-to-block = \"critical\"\n");
     repo.add(&[".leakgate.toml"]);
     repo.commit_unchecked("policy");
     // The data dir is a file: the log cannot be written.
     let blocker = repo.temp_root().join("not-a-dir");
     std::fs::write(&blocker, "").expect("file");
-    repo.set_env("LEAKGATE_DATA_DIR", Some(blocker.as_os_str()));
+    repo.set_env("LEAKGATE_DATA_DIR", blocker.as_os_str());
     let key = Fakes::new(703).aws_key_id(); // high: a warning under this policy
     repo.write("a.py", format!("K = '{key}'\n"));
     repo.add(&["a.py"]);
@@ -126,7 +126,7 @@ fn warnings_are_recorded_and_an_unwritable_log_never_blocks() {
     run.assert_no_leak(&key);
 
     let data = repo.temp_root().join("data");
-    repo.set_env("LEAKGATE_DATA_DIR", Some(data.as_os_str()));
+    repo.set_env("LEAKGATE_DATA_DIR", data.as_os_str());
     repo.write("b.py", format!("K = '{key}'\n"));
     repo.add(&["b.py"]);
     assert_eq!(repo.commit(&["-m", "warned again"]).code, 0);
@@ -143,7 +143,7 @@ fn sibling_copies_of_one_secret_are_found_across_repositories() {
     let mut first = hooked_repo();
     let mut second = hooked_repo();
     for repo in [&mut first, &mut second] {
-        repo.set_env("LEAKGATE_DATA_DIR", Some(shared.path().as_os_str()));
+        repo.set_env("LEAKGATE_DATA_DIR", shared.path().as_os_str());
     }
     first.write("ci/deploy.sh", format!("export GITHUB_TOKEN={token}\n"));
     first.add(&["ci/deploy.sh"]);
@@ -181,7 +181,7 @@ fn sibling_copies_of_one_secret_are_found_across_repositories() {
 
 #[test]
 fn the_audit_listing_survives_unreadable_lines() {
-    let mut repo = TestRepo::new();
+    let repo = TestRepo::new();
     let data = repo.temp_root().join("data");
     std::fs::create_dir_all(&data).expect("dir");
     std::fs::write(
@@ -189,7 +189,7 @@ fn the_audit_listing_survives_unreadable_lines() {
         "not json\n{\"time\":\"2026-01-01T00:00:00Z\",\"event\":\"bypassed\",\"repository\":\"r\",\"branch\":\"main\",\"commit\":\"(staged)\",\"file\":\"f\",\"line\":1,\"rule\":\"x.y\",\"fingerprint\":\"lg1:0123456789abcdef\"}\n",
     )
     .expect("write");
-    repo.set_env("LEAKGATE_DATA_DIR", Some(OsStr::new(data.to_str().expect("utf-8"))));
+    repo.set_env("LEAKGATE_DATA_DIR", OsStr::new(data.to_str().expect("utf-8")));
     let run = repo.leakgate(&["audit"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.contains("bypassed"), "an event kind from a newer version is kept: {}", run.stdout);

@@ -19,7 +19,8 @@ pub struct TestRepo {
     _tmp: TempDir,
     pub root: PathBuf,
     home: PathBuf,
-    extra_env: Vec<(String, Option<OsString>)>,
+    /// Extra variables for every command: set (`Some`) or removed (`None`).
+    env: std::cell::RefCell<Vec<(String, Option<OsString>)>>,
 }
 
 impl TestRepo {
@@ -36,7 +37,7 @@ impl TestRepo {
         std::fs::write(home.join(".gitconfig"), "").expect("empty global config");
         let root = tmp.path().join(name);
         std::fs::create_dir_all(&root).expect("repo dir");
-        let repo = TestRepo { _tmp: tmp, root, home, extra_env: Vec::new() };
+        let repo = TestRepo { _tmp: tmp, root, home, env: std::cell::RefCell::default() };
         repo.git(&["init", "-q", "-b", "main"]);
         repo.git(&["config", "user.email", "dev@example.invalid"]);
         repo.git(&["config", "user.name", "Dev"]);
@@ -57,7 +58,7 @@ impl TestRepo {
             .env("XDG_CACHE_HOME", self.home.join(".cache"))
             .env("NO_COLOR", "1")
             .env("LANG", "C");
-        for (key, value) in &self.extra_env {
+        for (key, value) in self.env.borrow().iter() {
             match value {
                 Some(v) => cmd.env(key, v),
                 None => cmd.env_remove(key),
@@ -66,10 +67,23 @@ impl TestRepo {
         cmd
     }
 
-    /// Sets (or, with `None`, removes) a variable for every later command.
-    pub fn set_env(&mut self, key: &str, value: Option<&OsStr>) {
-        self.extra_env.retain(|(k, _)| k != key);
-        self.extra_env.push((key.to_string(), value.map(OsStr::to_os_string)));
+    /// Sets a variable for every later command.
+    pub fn set_env(&self, key: &str, value: impl AsRef<OsStr>) {
+        let mut env = self.env.borrow_mut();
+        env.retain(|(k, _)| k != key);
+        env.push((key.to_string(), Some(value.as_ref().to_os_string())));
+    }
+
+    /// Removes a variable from every later command's environment (also one the harness sets).
+    pub fn unset_env(&self, key: &str) {
+        let mut env = self.env.borrow_mut();
+        env.retain(|(k, _)| k != key);
+        env.push((key.to_string(), None));
+    }
+
+    /// The temp dir holding the work tree (a place for files outside the repository).
+    pub fn outside(&self, rel: &str) -> PathBuf {
+        self.root.parent().expect("temp dir").join(rel)
     }
 
     /// The temp HOME (the default audit log lives under it).
@@ -243,6 +257,11 @@ impl Fakes {
     /// A random password of 16 alphanumeric characters (found by the generic rule when assigned).
     pub fn password(&mut self) -> String {
         self.chars("alnum", 16)
+    }
+
+    /// An AWS secret access key (40 base64 characters).
+    pub fn aws_secret(&mut self) -> String {
+        self.chars("alnum", 40)
     }
 
     /// A PEM RSA private key block (random body).

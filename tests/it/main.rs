@@ -5,6 +5,7 @@ mod audit;
 mod canary;
 mod harness;
 mod install;
+mod policy;
 mod pre_commit;
 mod pre_push;
 mod redact;

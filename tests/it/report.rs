@@ -113,18 +113,18 @@ fn the_human_report_teaches_per_file_type_and_ends_with_a_summary() {
 
 #[test]
 fn colour_is_decided_for_the_stream_written_to() {
-    let (mut repo, _) = fixture(604);
+    let (repo, _) = fixture(604);
     let has_colour = |repo: &TestRepo, args: &[&str]| repo.leakgate(args).stderr.contains("\u{1b}[");
     // The harness sets NO_COLOR=1 and no TERM; stderr is a pipe.
     assert!(!has_colour(&repo, &["pre-commit"]));
     assert!(has_colour(&repo, &["--color", "always", "pre-commit"]), "the flag beats NO_COLOR");
-    repo.set_env("CLICOLOR_FORCE", Some("1".as_ref()));
+    repo.set_env("CLICOLOR_FORCE", "1");
     assert!(!has_colour(&repo, &["pre-commit"]), "NO_COLOR beats CLICOLOR_FORCE");
-    repo.set_env("NO_COLOR", None);
+    repo.unset_env("NO_COLOR");
     assert!(has_colour(&repo, &["pre-commit"]), "CLICOLOR_FORCE colours a pipe");
     assert!(!has_colour(&repo, &["--color", "never", "pre-commit"]), "the flag beats CLICOLOR_FORCE");
-    repo.set_env("CLICOLOR_FORCE", None);
-    repo.set_env("TERM", Some("xterm-256color".as_ref()));
+    repo.unset_env("CLICOLOR_FORCE");
+    repo.set_env("TERM", "xterm-256color");
     assert!(!has_colour(&repo, &["pre-commit"]), "auto: stderr is not a terminal");
     let json = repo.leakgate(&["--color", "always", "scan", "--format", "json", "src"]);
     assert!(!json.stdout.contains('\u{1b}'), "machine formats are never coloured");
@@ -134,7 +134,7 @@ fn colour_is_decided_for_the_stream_written_to() {
 /// util-linux `script` (skipped where it is missing).
 #[test]
 fn auto_colours_a_terminal_and_no_color_still_wins() {
-    let (mut repo, _) = fixture(609);
+    let (repo, _) = fixture(609);
     if repo.command("script").arg("--version").output().map(|o| !o.status.success()).unwrap_or(true) {
         return; // no util-linux `script`: nothing to drive a pseudo-terminal with
     }
@@ -144,11 +144,11 @@ fn auto_colours_a_terminal_and_no_color_still_wins() {
             repo.command("script").args(["-q", "-e", "-c", &cmd, "/dev/null"]).output().expect("script runs");
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
-    repo.set_env("TERM", Some("xterm-256color".as_ref()));
+    repo.set_env("TERM", "xterm-256color");
     let transcript = in_pty(&repo);
     assert!(transcript.contains("commit blocked"), "{transcript}");
     assert!(!transcript.contains("\u{1b}["), "NO_COLOR=1 is set, yet the terminal got colour");
-    repo.set_env("NO_COLOR", None);
+    repo.unset_env("NO_COLOR");
     let transcript = in_pty(&repo);
     assert!(transcript.contains("commit blocked"), "{transcript}");
     assert!(transcript.contains("\u{1b}["), "auto did not colour a terminal: {transcript}");
