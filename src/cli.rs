@@ -42,7 +42,21 @@ pub enum Command {
     /// Remove the hook leakgate installed, restoring any hook it replaced.
     Uninstall,
     /// List the rules of the policy in force.
-    Rules,
+    Rules {
+        /// Output format: an aligned table, or a JSON array (id, name, family, severity,
+        /// keywords, validator, remediation url).
+        #[arg(long, value_enum, default_value_t = RulesFormat::Human)]
+        format: RulesFormat,
+    },
+}
+
+/// `leakgate rules --format` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RulesFormat {
+    /// One rule a line.
+    Human,
+    /// A JSON array of rule objects.
+    Json,
 }
 
 /// `leakgate scan`.

@@ -52,7 +52,7 @@ pub fn run(cli: &Cli, env: &Env) -> Result<Outcome> {
         Command::Scan(args) => scan::run(args, env, color, cli.verbose),
         Command::Install(args) => install::install(args),
         Command::Uninstall => install::uninstall(),
-        Command::Rules => rules::run(),
+        Command::Rules { format } => rules::run(*format),
     }
 }
 

@@ -5,7 +5,7 @@ use anyhow::{anyhow, Context, Result};
 use regex::bytes::Regex;
 
 use super::Finding;
-use crate::rules::validate::{self, Validator};
+use crate::rules::validate;
 use crate::rules::RuleDef;
 use crate::secret::Secret;
 use crate::source::Fragment;
@@ -140,13 +140,12 @@ impl Engine {
             return Ok(());
         };
         let regex = compiled(&self.regexes[index], pattern, rule.id)?;
-        let validator = rule.validator.and_then(Validator::parse);
         for caps in regex.captures_iter(fragment.text) {
             let Some(m) = caps.name("secret").or_else(|| caps.get(1)).or_else(|| caps.get(0)) else {
                 continue;
             };
             let value = m.as_bytes();
-            if !accepts(rule, validator, value) {
+            if !validate::accepts(rule, value) {
                 continue;
             }
             let (line, column) = position(fragment, m.start());
@@ -164,19 +163,6 @@ impl Engine {
         }
         Ok(())
     }
-}
-
-/// Entropy, placeholder and structural checks for one candidate value.
-fn accepts(rule: &RuleDef, validator: Option<Validator>, value: &[u8]) -> bool {
-    if let Some(v) = validator {
-        if !v.accepts(value) {
-            return false;
-        }
-    }
-    if rule.entropy.is_some_and(|min| validate::entropy(value) < min) {
-        return false;
-    }
-    !(rule.placeholders && validate::is_placeholder(value))
 }
 
 fn compiled<'a>(cell: &'a OnceLock<Result<Regex, String>>, pattern: &str, id: &str) -> Result<&'a Regex> {
