@@ -4,8 +4,8 @@
 //! secret-manager references), scans them with the full built-in catalog, and computes recall and
 //! precision per rule family.
 //!
-//! Positives are scored against their rule's family: a finding of that family on the labelled
-//! value is a hit. Every finding on a curated hard negative is a false positive; on a rule's own
+//! A positive counts as found when any finding covers its labelled value (the leak is blocked,
+//! whichever rule blocks it; `selftest` checks attribution to the right rule). Every finding on a curated hard negative is a false positive; on a rule's own
 //! negative examples only findings of that rule's family are (see [`Sample::negative_for`]).
 //!
 //! Everything is generated at run time from a seed, so the repository holds no credential-shaped
@@ -37,6 +37,9 @@ pub struct Sample {
     /// legitimately look like a secret to another rule (a truncated GitLab token assigned to a variable is still
     /// a token-ish assignment), so only its own family is scored. `None`: every finding counts.
     pub negative_for: Option<&'static str>,
+    /// Where the sample comes from: `rule-example`, `realistic`, `rule-negative` or
+    /// `hard-negative`.
+    pub source: &'static str,
 }
 
 /// The secret a positive sample contains.
@@ -97,6 +100,9 @@ pub struct Report {
     pub samples: (usize, usize),
     /// One line per miss or false positive (rule, sample path, redacted value), for debugging.
     pub problems: Vec<String>,
+    /// The same counts by sample source (`rule-example`, `realistic`, `rule-negative`,
+    /// `hard-negative`).
+    pub sources: BTreeMap<&'static str, FamilyStats>,
     /// Findings of another family on a rule's own negative examples: not scored (see
     /// [`Sample::negative_for`]), but reported.
     pub unscored: usize,
@@ -120,7 +126,7 @@ impl Report {
             "{:<14} {:>9} {:>7} {:>8} {:>6} {:>8} {:>10}",
             "family", "positives", "found", "recall", "TP", "FP", "precision"
         );
-        let mut line = |name: &str, s: &FamilyStats| {
+        fn line(out: &mut String, name: &str, s: &FamilyStats) {
             let _ = writeln!(
                 out,
                 "{:<14} {:>9} {:>7} {:>7.1}% {:>6} {:>8} {:>9.1}%",
@@ -132,11 +138,15 @@ impl Report {
                 s.false_findings,
                 s.precision() * 100.0
             );
-        };
-        for (family, stats) in &self.families {
-            line(family, stats);
         }
-        line("OVERALL", &self.overall());
+        for (family, stats) in &self.families {
+            line(&mut out, family, stats);
+        }
+        line(&mut out, "OVERALL", &self.overall());
+        let _ = writeln!(out, "\nby sample source:");
+        for (source, stats) in &self.sources {
+            line(&mut out, source, stats);
+        }
         let _ = writeln!(
             out,
             "{} positive and {} negative samples; {} unscored findings of other families on rules' own negatives",
@@ -166,6 +176,7 @@ pub fn generate(seed: u64) -> Result<Vec<Sample>> {
                     path,
                     text,
                     negative_for: None,
+                    source: "rule-example",
                 });
                 continue;
             }
@@ -176,6 +187,7 @@ pub fn generate(seed: u64) -> Result<Vec<Sample>> {
                     text: example.text.clone(),
                     label: Some(Label { rule, secret }),
                     negative_for: None,
+                    source: "rule-example",
                 }),
                 None => {
                     for (path, text, range) in embed(&example, &mut rng) {
@@ -184,6 +196,7 @@ pub fn generate(seed: u64) -> Result<Vec<Sample>> {
                             text,
                             label: Some(Label { rule, secret: range }),
                             negative_for: None,
+                            source: "rule-example",
                         });
                     }
                 }
@@ -195,16 +208,53 @@ pub fn generate(seed: u64) -> Result<Vec<Sample>> {
             if rule.regex.is_none() || path.is_some() {
                 let text = if rule.regex.is_none() { "placeholder=1\n".to_string() } else { example.text };
                 let path = path.unwrap_or_default().to_string();
-                samples.push(Sample { path, text, label: None, negative_for: Some(rule.family) });
+                samples.push(Sample {
+                    path,
+                    text,
+                    label: None,
+                    negative_for: Some(rule.family),
+                    source: "rule-negative",
+                });
                 continue;
             }
             let kind = KINDS[rng.below(KINDS.len())];
             let (path, text) = wrap_verbatim(kind, &example.text, &mut rng);
-            samples.push(Sample { path, text, label: None, negative_for: Some(rule.family) });
+            samples.push(Sample {
+                path,
+                text,
+                label: None,
+                negative_for: Some(rule.family),
+                source: "rule-negative",
+            });
         }
     }
     for (path, text) in hard_negatives(&mut rng) {
-        samples.push(Sample { path, text, label: None, negative_for: None });
+        samples.push(Sample { path, text, label: None, negative_for: None, source: "hard-negative" });
+    }
+    for &(family, path, template) in REALISTIC {
+        let example = expand(template, &mut rng).map_err(|e| anyhow!("{path}: {e}"))?;
+        let secret = example.secret.clone().ok_or_else(|| anyhow!("{path}: no marked secret"))?;
+        let rule = BUILTIN
+            .iter()
+            .find(|r| r.family == family)
+            .ok_or_else(|| anyhow!("{path}: no rule family {family}"))?;
+        samples.push(Sample {
+            path: path.to_string(),
+            text: example.text,
+            label: Some(Label { rule, secret }),
+            negative_for: None,
+            source: "realistic",
+        });
+    }
+    for &(path, template) in DECOYS {
+        let example = expand(template, &mut rng).map_err(|e| anyhow!("{path}: {e}"))?;
+        samples.push(Sample {
+            path: path.to_string(),
+            text: example.text,
+            label: None,
+            negative_for: None,
+            source: "hard-negative",
+        });
     }
     Ok(samples)
 }
@@ -236,19 +286,21 @@ pub fn evaluate(samples: &[Sample]) -> Result<Report> {
         });
         let mut found = false;
         for finding in &findings {
-            let hit = expected.is_some_and(|(label, value)| {
-                finding.rule.family == label.rule.family && same_secret(finding.secret.expose(), value)
-            });
+            // The leak is caught whichever rule catches it: a finding on the labelled value is true.
+            let hit = expected.is_some_and(|(_, value)| same_secret(finding.secret.expose(), value));
             if !hit && sample.negative_for.is_some_and(|family| family != finding.rule.family) {
                 report.unscored += 1; // another family on a rule's own negative: not scored
                 continue;
             }
             let stats = report.families.entry(finding.rule.family).or_default();
+            let by_source = report.sources.entry(sample.source).or_default();
             if hit {
                 stats.true_findings += 1;
+                by_source.true_findings += 1;
                 found = true;
             } else {
                 stats.false_findings += 1;
+                by_source.false_findings += 1;
                 report.problems.push(format!(
                     "false positive: {} in {} ({})",
                     finding.rule.id,
@@ -262,13 +314,20 @@ pub fn evaluate(samples: &[Sample]) -> Result<Report> {
                 report.samples.0 += 1;
                 let stats = report.families.entry(label.rule.family).or_default();
                 stats.positives += 1;
+                let by_source = report.sources.entry(sample.source).or_default();
+                by_source.positives += 1;
                 if found {
+                    by_source.found += 1;
+                    let stats = report.families.entry(label.rule.family).or_default();
                     stats.found += 1;
                 } else {
                     report.problems.push(format!("missed: {} in {}", label.rule.id, sample.path));
                 }
             }
-            None => report.samples.1 += 1,
+            None => {
+                report.samples.1 += 1;
+                report.sources.entry(sample.source).or_default();
+            }
         }
     }
     Ok(report)
@@ -484,6 +543,78 @@ fn uuid(rng: &mut Rng) -> String {
     let h = |rng: &mut Rng, n| rng.string(b"0123456789abcdef", n);
     format!("{}-{}-4{}-a{}-{}", h(rng, 8), h(rng, 4), h(rng, 3), h(rng, 3), h(rng, 12))
 }
+
+/// Leaks written the way people write them, independently of the rules' own examples: other
+/// syntaxes, other nesting, other files. (family expected to find it, path, template)
+const REALISTIC: &[(&str, &str, &str)] = &[
+    ("generic", "docker-compose.yml", "services:\n  api:\n    image: acme/api\n    environment:\n      - DB_PASSWORD={{<}}{{gen:alnum:18}}{{>}}\n      - LOG_LEVEL=info\n"),
+    ("generic", "k8s/secret.yaml", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: api\nstringData:\n  password: {{<}}{{gen:alnum:20}}{{>}}\n"),
+    ("generic", ".github/workflows/deploy.yml", "jobs:\n  deploy:\n    env:\n      API_TOKEN: {{<}}{{gen:base64url:32}}{{>}}\n    steps:\n      - run: make deploy\n"),
+    ("generic", "app/settings.py", "CONFIG = {\"secret_key\": \"{{<}}{{gen:base64url:40}}{{>}}\", \"debug\": False}\n"),
+    ("generic", "app/client.py", "client = Client(api_key=\"{{<}}{{gen:alnum:32}}{{>}}\", timeout=10)\n"),
+    ("generic", "app/config.py", "API_TOKEN = os.environ.get(\"API_TOKEN\", \"{{<}}{{gen:alnum:28}}{{>}}\")\n"),
+    ("generic", "src/config.ts", "export const config = { apiKey: '{{<}}{{gen:alnum:30}}{{>}}', region: 'eu-west-1' };\n"),
+    ("generic", "src/db.js", "const password = process.env.DB_PASSWORD || \"{{<}}{{gen:alnum:16}}{{>}}\";\n"),
+    ("generic", "internal/config.go", "cfg := Config{\n\tUser:     \"billing\",\n\tPassword: \"{{<}}{{gen:alnum:20}}{{>}}\",\n}\n"),
+    ("generic", "config/database.ini", "[database]\nhost = db.internal\npassword = {{<}}{{gen:alnum:16}}{{>}}\n"),
+    ("generic", "src/main/resources/application.properties", "spring.datasource.username=billing\nspring.datasource.password={{<}}{{gen:alnum:18}}{{>}}\n"),
+    ("generic", "config/app.php", "return [\n    'password' => '{{<}}{{gen:alnum:16}}{{>}}',\n];\n"),
+    ("generic", "config/initializers/secret.rb", "Rails.application.config.secret_key_base = \"{{<}}{{gen:hex:128}}{{>}}\"\n"),
+    ("generic", "settings.py", "SECRET_KEY = \"{{<}}{{gen:hex:64}}{{>}}\"\n"),
+    ("generic", "scripts/fetch.sh", "curl -H \"X-Api-Key: {{<}}{{gen:alnum:32}}{{>}}\" https://api.acme.io/v1/items\n"),
+    ("generic", "main.tf", "resource \"aws_db_instance\" \"main\" {\n  engine   = \"postgres\"\n  password = \"{{<}}{{gen:alnum:24}}{{>}}\"\n}\n"),
+    ("generic", "Dockerfile", "FROM alpine\nENV API_TOKEN={{<}}{{gen:alnum:24}}{{>}}\n"),
+    ("generic", "analysis.ipynb", "{\"cells\": [{\"cell_type\": \"code\", \"source\": [\"import requests\\n\", \"API_KEY = \\\"{{<}}{{gen:alnum:32}}{{>}}\\\"\\n\"]}]}\n"),
+    ("github", ".github/workflows/release.yml", "      - run: git push https://x-access-token:{{<}}ghs_{{gen:alnum:30}}{{crc32-b62}}{{>}}@github.com/acme/app.git\n"),
+    ("github", "scripts/clone.py", "REPO = f\"https://{{<}}ghp_{{gen:alnum:30}}{{crc32-b62}}{{>}}@github.com/acme/{name}.git\"\n"),
+    ("npm", ".yarnrc.yml", "npmRegistryServer: \"https://registry.npmjs.org\"\nnpmAuthToken: \"{{<}}npm_{{gen:alnum:30}}{{crc32-b62}}{{>}}\"\n"),
+    ("aws", "scripts/setup.sh", "cat > ~/.aws/credentials <<EOF\n[default]\naws_access_key_id = {{<}}AKIA{{gen:base32:16}}{{>}}\nEOF\n"),
+    ("aws", "deploy/terraform.tfvars", "aws_secret_key = \"{{<}}{{gen:base64:40}}{{>}}\"\n"),
+    ("slack", "config/notify.json", "{\"notifications\": {\"slack\": {\"url\": \"{{<}}https://hooks.slack.com/services/T{{gen:alnum-upper:10}}/B{{gen:alnum-upper:10}}/{{gen:alnum:24}}{{>}}\"}}}\n"),
+    ("stripe", "src/Payments.php", "\\Stripe\\Stripe::setApiKey('{{<}}sk_live_{{gen:alnum:24}}{{>}}');\n"),
+    ("openai", "notebooks/chat.ipynb", "{\"cells\": [{\"source\": [\"openai.api_key = \\\"{{<}}sk-proj-{{gen:base64url:80}}{{>}}\\\"\\n\"]}]}\n"),
+    ("private-key", "k8s/tls.yaml", "apiVersion: v1\nkind: Secret\nstringData:\n  tls.key: |\n    {{<}}-----BEGIN EC PRIVATE KEY-----\n    {{gen:base64:64}}\n    {{gen:base64:60}}==\n    -----END EC PRIVATE KEY-----{{>}}\n"),
+    ("jwt", "tests/api.http", "GET https://api.acme.io/v1/me\nCookie: session={{<}}eyJhbGciOiJIUzI1NiJ9.{{b64json}}.{{gen:base64url:43}}{{>}}\n"),
+    ("database", "docker-compose.yml", "services:\n  api:\n    environment:\n      DATABASE_URL: postgres://billing:{{<}}{{gen:alnum:22}}{{>}}@db:5432/billing\n"),
+    ("database", "app/celery.py", "broker_url = \"amqps://worker:{{<}}{{gen:base64url:20}}{{>}}@mq.acme.internal:5671/jobs\"\n"),
+    ("azure", "appsettings.json", "{\n  \"Storage\": \"DefaultEndpointsProtocol=https;AccountName=acmelogs;AccountKey={{<}}{{gen:base64:86}}=={{>}};EndpointSuffix=core.windows.net\"\n}\n"),
+    ("google", "config/firebase.js", "const firebaseConfig = {\n  apiKey: \"{{<}}AIza{{gen:base64url:35}}{{>}}\",\n  projectId: \"acme-app\",\n};\n"),
+    ("anthropic", "agent/.env.example", "ANTHROPIC_API_KEY={{<}}sk-ant-api03-{{gen:base64url:93}}AA{{>}}\n"),
+    ("huggingface", "train.py", "login(token=\"{{<}}hf_{{gen:alnum:34}}{{>}}\")\n"),
+    ("sendgrid", "mailer/config.yml", "sendgrid:\n  key: {{<}}SG.{{gen:base64url:22}}.{{gen:base64url:43}}{{>}}\n"),
+    ("twilio", "sms.py", "client = TwilioClient(\"AC{{gen:hex:32}}\", twilio_auth_token=\"{{<}}{{gen:hex:32}}{{>}}\")\n"),
+    ("gitlab", ".gitlab-ci.yml", "variables:\n  GL_TOKEN: \"{{<}}glpat-{{gen:base64url:20}}{{>}}\"\n"),
+    ("docker", ".docker/config.json", "{\n  \"auths\": {\n    \"https://index.docker.io/v1/\": {\n      \"auth\": \"{{<}}{{b64basic}}{{>}}\"\n    }\n  }\n}\n"),
+    ("vault", "scripts/vault.sh", "vault login {{<}}hvs.{{gen:base64url:91}}{{>}}\n"),
+    ("datadog", "datadog.yaml", "api_key: {{<}}{{gen:hex:32}}{{>}}\nsite: datadoghq.eu\n"),
+    ("sentry", "src/sentry.ts", "Sentry.init({ dsn: \"https://{{<}}{{gen:hex:32}}{{>}}@o{{gen:digit:6}}.ingest.us.sentry.io/{{gen:digit:7}}\" });\n"),
+    ("wireguard", "wg0.conf", "[Interface]\nPrivateKey = {{<}}{{gen:base64:42}}E={{>}}\nAddress = 10.0.0.1/24\n"),
+];
+
+/// Non-secrets written the way people write them (path, template): every finding is false.
+const DECOYS: &[(&str, &str)] = &[
+    (".github/workflows/ci.yml", "env:\n  DB_PASSWORD: ${{open}} secrets.DB_PASSWORD {{close}}\n  AWS_ACCESS_KEY_ID: ${{open}} secrets.AWS_ACCESS_KEY_ID {{close}}\n"),
+    ("charts/api/templates/secret.yaml", "stringData:\n  password: {{open}} .Values.db.password | quote {{close}}\n"),
+    ("ansible/vars.yml", "db_password: \"{{open}} lookup('env', 'DB_PASSWORD') {{close}}\"\n"),
+    ("app/settings.py", "API_KEY = settings.API_KEY\nSECRET_KEY = get_random_secret_key()\npassword = getpass.getpass()\n"),
+    ("app/auth.py", "token = request.headers.get(\"Authorization\")\n"),
+    ("config.json", "{\"password\": \"\", \"token\": null, \"secret\": false}\n"),
+    ("k8s/deploy.yaml", "env:\n  - name: DB_PASSWORD\n    valueFrom:\n      secretKeyRef:\n        name: db\n        key: password\n"),
+    ("locales/en.json", "{\"password_label\": \"Enter your password\", \"token_expired\": \"Your session has expired\"}\n"),
+    ("web/index.html", "<script src=\"/app.js\" integrity=\"sha384-{{gen:base64:64}}\" crossorigin=\"anonymous\"></script>\n"),
+    ("scripts/login.sh", "export GITHUB_TOKEN=$(gh auth token)\npassword=\"$(cat /run/secrets/db)\"\n"),
+    ("main.tf", "secret_arn = \"arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/db-{{gen:alnum:6}}\"\nkms_key_id = \"arn:aws:kms:eu-west-1:123456789012:key/{{gen:hex:8}}-{{gen:hex:4}}-{{gen:hex:4}}-{{gen:hex:4}}-{{gen:hex:12}}\"\n"),
+    ("app/cache.py", "cache_key = \"user:{id}:profile\"\nsession_id = \"{{gen:hex:32}}\"\n"),
+    ("docs/api.md", "Set `API_KEY=sk-...` (your key from the dashboard), for example `API_KEY=<key>`.\n"),
+    ("src/auth.test.ts", "const token = 'test-token';\nconst password = 'password123';\n"),
+    ("config/oidc.yaml", "token_endpoint: https://login.acme.io/oauth2/token\njwks_uri: https://login.acme.io/.well-known/jwks.json\n"),
+    ("README.md", "Password rules: at least 12 characters.\nThe token is refreshed every hour.\n"),
+    ("tests/fixtures/keys.py", "PUBLIC_KEY = \"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI{{gen:base64:43}} test@ci\"\n"),
+    ("go.mod", "module acme.io/api\n\nrequire github.com/stripe/stripe-go/v76 v76.25.0\n"),
+    ("package.json", "{\"dependencies\": {\"jsonwebtoken\": \"^9.0.2\", \"@aws-sdk/client-secrets-manager\": \"^3.0.0\"}}\n"),
+    ("app/models.py", "password_hash = db.Column(db.String(128))\napi_token_hash = \"$2b$12${{gen:base64:53}}\"\n"),
+    ("docs/config.md", "| key | value |\n| --- | --- |\n| `password` | `********` |\n| `api_key` | `<your-key>` |\n"),
+];
 
 /// Realistic non-secrets that look like secrets to a naive scanner.
 fn hard_negatives(rng: &mut Rng) -> Vec<(String, String)> {
