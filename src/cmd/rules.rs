@@ -6,8 +6,22 @@ use super::Outcome;
 use crate::cli::RulesFormat;
 use crate::rules::{RuleDef, BUILTIN};
 
-/// `leakgate rules`: the catalog, one rule a line, or as JSON.
+/// `leakgate rules`: the catalog, one rule a line, or as JSON. A closed pipe (`| head`) is not
+/// an error.
 pub fn run(format: RulesFormat) -> Result<Outcome> {
+    match write(format) {
+        Err(e) if e.chain().any(is_broken_pipe) => Ok(Outcome::Clean),
+        other => other,
+    }
+}
+
+fn is_broken_pipe(error: &(dyn std::error::Error + 'static)) -> bool {
+    let pipe = Some(std::io::ErrorKind::BrokenPipe);
+    error.downcast_ref::<std::io::Error>().map(std::io::Error::kind) == pipe
+        || error.downcast_ref::<serde_json::Error>().and_then(serde_json::Error::io_error_kind) == pipe
+}
+
+fn write(format: RulesFormat) -> Result<Outcome> {
     let mut out = std::io::stdout().lock();
     match format {
         RulesFormat::Human => {

@@ -34,8 +34,8 @@ pub struct Sample {
     pub label: Option<Label>,
     /// For a rule's own negative example: the family whose findings count as false positives
     /// on it. Such a negative is hard for its rule (a truncated or placeholder token) but may
-    /// legitimately look like a secret to another rule (a truncated GitLab token assigned to a variable is still
-    /// a token-ish assignment), so only its own family is scored. `None`: every finding counts.
+    /// legitimately look like a secret to another rule (a truncated GitLab token assigned to a
+    /// variable is still a token-ish assignment), so only its own family is scored. `None`: every finding counts.
     pub negative_for: Option<&'static str>,
     /// Where the sample comes from: `rule-example`, `realistic`, `rule-negative` or
     /// `hard-negative`.

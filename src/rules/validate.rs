@@ -600,6 +600,7 @@ pub fn base64url_decode(input: &[u8]) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::secret::Secret;
 
     #[test]
     fn entropy_orders_random_above_repetitive() {
@@ -623,5 +624,143 @@ mod tests {
         let header = ["eyJhbGciOi", "JIUzI1NiJ9"].concat();
         assert!(Validator::Jwt.accepts(format!("{header}.e30.sig").as_bytes()));
         assert!(!Validator::Jwt.accepts(b"abc.def.ghi"));
+    }
+
+    use crate::rules::example::{base64_encode, base64url_encode, expand, Rng};
+
+    fn token(template: &str, seed: u64) -> String {
+        expand(template, &mut Rng::new(seed)).expect("valid template").text
+    }
+
+    #[test]
+    fn crc32_and_base62_match_the_reference_values() {
+        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
+        assert_eq!(base62_6(0), "000000");
+        assert_eq!(base62_6(61), "00000z");
+        assert_eq!(base62_6(62), "000010");
+        assert_eq!(base62_6(u32::MAX), "4gfFC3");
+    }
+
+    #[test]
+    fn github_and_npm_checksums_are_verified() {
+        for seed in 0..32 {
+            let good = token("ghp_{{gen:alnum:30}}{{crc32-b62}}", seed);
+            assert!(Validator::GithubChecksum.accepts(good.as_bytes()));
+            assert!(Validator::GithubChecksum.proves(good.as_bytes()));
+            // Changing one character of the body breaks the checksum.
+            let mut bad = good.clone().into_bytes();
+            bad[10] = if bad[10] == b'a' { b'b' } else { b'a' };
+            assert!(!Validator::GithubChecksum.accepts(&bad), "{}", Secret::new(&bad).redacted());
+            let npm = token("npm_{{gen:alnum:30}}{{crc32-b62}}", seed);
+            assert!(Validator::NpmChecksum.accepts(npm.as_bytes()));
+        }
+        // Other lengths (longer refresh tokens) carry no checksum we know: accepted.
+        assert!(Validator::GithubChecksum.accepts(token("ghr_{{gen:alnum:76}}", 1).as_bytes()));
+    }
+
+    #[test]
+    fn a_validating_token_is_never_a_placeholder() {
+        let rule = crate::rules::builtin("github.pat-classic").expect("rule exists");
+        for seed in 0..64 {
+            // A random body that happens to contain `xxxx` or `EXAMPLE`: still a token.
+            for template in [
+                "ghp_{{gen:alnum:10}}xxxx{{gen:alnum:16}}{{crc32-b62}}",
+                "ghp_EXAMPLE{{gen:alnum:23}}{{crc32-b62}}",
+            ] {
+                let value = token(template, seed);
+                assert!(accepts(rule, value.as_bytes()), "{}", Secret::new(value.as_bytes()).redacted());
+            }
+        }
+        // Without a checksum, a prefixed body is judged narrowly: `xxxx` inside random text is
+        // kept, a body of x's is not.
+        let stripe = crate::rules::builtin("stripe.live-secret-key").expect("rule exists");
+        let random = token("sk_live_{{gen:alnum:8}}xxxx{{gen:alnum:12}}", 3);
+        assert!(accepts(stripe, random.as_bytes()));
+        let masked = ["sk_live_", &"x".repeat(24)].concat();
+        assert!(!accepts(stripe, masked.as_bytes()));
+    }
+
+    #[test]
+    fn jwt_needs_a_json_header_and_payload() {
+        let header = base64url_encode(br#"{"alg":"HS256","typ":"JWT"}"#);
+        let payload = base64url_encode(br#"{"sub":"42"}"#);
+        let sig = "c2lnbmF0dXJlLWJ5dGVzLWhlcmU";
+        assert!(Validator::Jwt.accepts(format!("{header}.{payload}.{sig}").as_bytes()));
+        assert!(!Validator::Jwt.accepts(format!("{header}.{sig}.{sig}").as_bytes()));
+        assert!(!Validator::Jwt.accepts(format!("{payload}.{payload}.{sig}").as_bytes()), "no alg");
+        assert!(!Validator::Jwt.accepts(b"abc.def.ghi"));
+    }
+
+    #[test]
+    fn pem_bodies_must_be_base64_and_openssh_cipher_is_read() {
+        let body = token("{{gen:base64:64}}\n{{gen:base64:64}}", 2);
+        let block = format!("-----BEGIN PRIVATE KEY-----\n{body}\n-----END PRIVATE KEY-----");
+        assert!(Validator::PemBody.accepts(block.as_bytes()));
+        let escaped = block.replace('\n', "\\n");
+        assert!(Validator::PemBody.accepts(escaped.as_bytes()), "escaped newlines");
+        assert!(!Validator::PemBody.accepts(b"-----BEGIN PRIVATE KEY-----\n...\n-----END PRIVATE KEY-----"));
+        let mut plain = b"openssh-key-v1\0".to_vec();
+        plain.extend_from_slice(&[0, 0, 0, 4]);
+        plain.extend_from_slice(b"none");
+        plain.extend_from_slice(&[7; 40]);
+        let mut encrypted = b"openssh-key-v1\0".to_vec();
+        encrypted.extend_from_slice(&[0, 0, 0, 10]);
+        encrypted.extend_from_slice(b"aes256-ctr");
+        encrypted.extend_from_slice(&[7; 40]);
+        let wrap = |bytes: &[u8]| {
+            format!(
+                "-----BEGIN OPENSSH PRIVATE KEY-----\n{}\n-----END OPENSSH PRIVATE KEY-----",
+                base64_encode(bytes)
+            )
+        };
+        assert!(Validator::OpensshPlain.accepts(wrap(&plain).as_bytes()));
+        assert!(!Validator::OpensshEncrypted.accepts(wrap(&plain).as_bytes()));
+        assert!(Validator::OpensshEncrypted.accepts(wrap(&encrypted).as_bytes()));
+        assert!(!Validator::OpensshPlain.accepts(wrap(&encrypted).as_bytes()));
+    }
+
+    #[test]
+    fn structural_validators() {
+        let id = token("AKIA{{gen:base32:16}}", 4);
+        assert!(Validator::AwsKeyId.accepts(id.as_bytes()));
+        assert!(!Validator::AwsKeyId.accepts(id.replace('A', "1").as_bytes()), "1 is not base32");
+        assert!(!Validator::AwsKeyId.accepts(["AKIA", "ABC"].concat().as_bytes()));
+        let bot = token("xoxb-{{gen:digit:12}}-{{gen:digit:13}}-{{gen:alnum:24}}", 5);
+        assert!(Validator::Slack.accepts(bot.as_bytes()));
+        assert!(!Validator::Slack.accepts(token("xoxb-{{gen:alnum:30}}", 5).as_bytes()));
+        let live = token("sk_live_{{gen:alnum:24}}", 6);
+        assert!(Validator::Stripe.accepts(live.as_bytes()));
+        assert!(!Validator::Stripe.accepts(["sk_live_", &"1".repeat(24)].concat().as_bytes()));
+    }
+
+    #[test]
+    fn generic_values_that_are_not_secrets_are_rejected() {
+        for value in [
+            "123e4567-e89b-12d3-a456-426614174000",
+            "3f786850e387550fdab836ed7e6dc881de23001b",
+            "sha512-deadbeefcafe",
+            "/run/secrets/db_password",
+            "settings.database.password",
+            "MY_APP_SECRET",
+            "RootManageSharedAccessKey",
+            "https://auth.acme.io/token",
+            "bearer",
+        ] {
+            assert!(!Validator::Generic.accepts(value.as_bytes()), "{value}");
+        }
+        assert!(Validator::Generic.accepts(token("{{gen:alnum:20}}", 7).as_bytes()));
+    }
+
+    #[test]
+    fn uri_passwords_and_basic_auth() {
+        for default in ["password", "postgres", "guest", "root", "changeme"] {
+            assert!(!Validator::UriPassword.accepts(default.as_bytes()), "{default}");
+        }
+        assert!(!Validator::UriPassword.accepts(b"${DB_PASSWORD}"));
+        assert!(Validator::UriPassword.accepts(token("{{gen:alnum:16}}", 8).as_bytes()));
+        let pair = format!("deploy:{}", token("{{gen:alnum:16}}", 9));
+        assert!(Validator::BasicAuth.accepts(base64_encode(pair.as_bytes()).as_bytes()));
+        assert!(!Validator::BasicAuth.accepts(base64_encode(b"user:password").as_bytes()));
+        assert!(!Validator::BasicAuth.accepts(base64_encode(b"no colon here").as_bytes()));
     }
 }
