@@ -514,25 +514,41 @@ fn uri_password_ok(value: &[u8]) -> bool {
     value.len() >= 3 && !DEFAULT_PASSWORDS.contains(&decoded.as_str()) && !is_placeholder(value)
 }
 
-/// `RootManageSharedAccessKey`, `myTokenName`: letters only, every capital starting a word of
-/// at least two lower-case letters. Identifiers, not secrets.
+/// `RootManageSharedAccessKey`, `myTokenName`, `X-Webhook-Secret`, `X-API-Key`: letters only
+/// (with `-`, `_` or `.` between words), every word lower-case, Capitalised, camelCase or a
+/// short acronym. Identifiers and header names, not secrets.
 fn camel_case_words(text: &str) -> bool {
     let bytes = text.as_bytes();
-    if !bytes.iter().all(u8::is_ascii_alphabetic) {
+    if !bytes.iter().all(|b| b.is_ascii_alphabetic() || matches!(b, b'-' | b'_' | b'.')) {
         return false;
     }
-    let mut run = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        if b.is_ascii_uppercase() {
-            if i > 0 && run < 2 {
-                return false;
-            }
-            run = 0;
-        } else {
-            run += 1;
+    text.split(['-', '_', '.']).all(|segment| {
+        let s = segment.as_bytes();
+        if s.is_empty() || (s.len() <= 4 && s.iter().all(u8::is_ascii_uppercase)) {
+            return true;
         }
-    }
-    run >= 2
+        let mut run = 0;
+        for (i, &b) in s.iter().enumerate() {
+            if b.is_ascii_uppercase() {
+                if i > 0 && run < 2 {
+                    return false;
+                }
+                run = 0;
+            } else {
+                run += 1;
+            }
+        }
+        run >= 2
+    })
+}
+
+/// `keys/deploy.pem`, `alias/prod-key`, `projects/acme/secrets/db`: slash-separated lower-case
+/// words without digits, i.e. a path or a resource name.
+fn word_path(text: &str) -> bool {
+    text.contains('/')
+        && text
+            .split('/')
+            .all(|seg| seg.bytes().all(|b| b.is_ascii_lowercase() || matches!(b, b'-' | b'_' | b'.')))
 }
 
 fn generic_ok(value: &[u8]) -> bool {
@@ -569,7 +585,8 @@ fn generic_ok(value: &[u8]) -> bool {
     let constant =
         text.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_') && text.contains('_');
     let numeric = text.bytes().all(|b| b.is_ascii_digit() || b == b'.');
-    !(words || constant || numeric || camel_case_words(text))
+    let reference = lower.contains("/secrets/") || lower.starts_with("projects/");
+    !(words || constant || numeric || reference || camel_case_words(text) || word_path(text))
 }
 
 /// Decodes unpadded (or padded) base64url / base64; `None` on an invalid character.
@@ -743,6 +760,11 @@ mod tests {
             "settings.database.password",
             "MY_APP_SECRET",
             "RootManageSharedAccessKey",
+            "X-Webhook-Secret",
+            "X-API-Key",
+            "keys/deploy.pem",
+            "alias/prod-key",
+            "projects/acme/secrets/db/versions/latest",
             "https://auth.acme.io/token",
             "bearer",
         ] {
