@@ -511,7 +511,12 @@ fn uri_password_ok(value: &[u8]) -> bool {
     let lower = value.to_ascii_lowercase();
     let text = String::from_utf8_lossy(&lower);
     let decoded = text.replace("%40", "@").replace("%21", "!");
-    value.len() >= 3 && !DEFAULT_PASSWORDS.contains(&decoded.as_str()) && !is_placeholder(value)
+    // `secret1`, `pass123`: a default with a counter is still a default.
+    let stem = decoded.trim_end_matches(|c: char| c.is_ascii_digit());
+    value.len() >= 3
+        && !DEFAULT_PASSWORDS.contains(&decoded.as_str())
+        && !DEFAULT_PASSWORDS.contains(&stem)
+        && !is_placeholder(value)
 }
 
 /// `RootManageSharedAccessKey`, `myTokenName`, `X-Webhook-Secret`, `X-API-Key`: letters only
@@ -542,13 +547,76 @@ fn camel_case_words(text: &str) -> bool {
     })
 }
 
-/// `keys/deploy.pem`, `alias/prod-key`, `projects/acme/secrets/db`: slash-separated lower-case
-/// words without digits, i.e. a path or a resource name.
+/// `keys/deploy.pem`, `alias/prod-key`, `owner/repo#assets/x`: slash-separated lower-case
+/// names, i.e. a path or a resource name (random base64 with a `/` has capitals).
 fn word_path(text: &str) -> bool {
     text.contains('/')
-        && text
-            .split('/')
-            .all(|seg| seg.bytes().all(|b| b.is_ascii_lowercase() || matches!(b, b'-' | b'_' | b'.')))
+        && text.bytes().any(|b| b.is_ascii_lowercase())
+        && text.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.' | b'/' | b'#')
+        })
+}
+
+/// `SpAcceptCredentialsFn`, `MI_UserCredentials_0`, `KspGetTokenFn`: an identifier made of
+/// pronounceable words. Random text fails at least one of: few capitals, at most one run of
+/// digits, four or more letters per word on average, a quarter of the letters vowels, and no
+/// run of four consonants.
+fn identifier_words(text: &str) -> bool {
+    let b = text.as_bytes();
+    let ident = b.first().is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_')
+        && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_');
+    if !ident {
+        return false;
+    }
+    let vowel = |c: u8| matches!(c.to_ascii_lowercase(), b'a' | b'e' | b'i' | b'o' | b'u' | b'y');
+    let (mut words, mut letters, mut upper, mut vowels, mut digit_runs, mut consonants) = (0, 0, 0, 0, 0, 0);
+    let mut prev: Option<u8> = None;
+    for &c in b {
+        if c.is_ascii_alphabetic() {
+            letters += 1;
+            upper += usize::from(c.is_ascii_uppercase());
+            let starts = prev.is_none_or(|p| {
+                !p.is_ascii_alphabetic() || (p.is_ascii_lowercase() && c.is_ascii_uppercase())
+            });
+            words += usize::from(starts);
+            if starts {
+                consonants = 0;
+            }
+            if vowel(c) {
+                vowels += 1;
+                consonants = 0;
+            } else {
+                consonants += 1;
+                if consonants >= 4 {
+                    return false;
+                }
+            }
+        } else {
+            consonants = 0;
+            digit_runs += usize::from(c.is_ascii_digit() && !prev.is_some_and(|p| p.is_ascii_digit()));
+        }
+        prev = Some(c);
+    }
+    let all_caps = upper == letters;
+    words > 0
+        && letters >= 4 * words
+        && (all_caps || upper * 5 <= letters * 2)
+        && digit_runs <= 1
+        && vowels * 4 >= letters
+}
+
+/// `251658240i32`, `0x10UL`, `3600`: a number literal, with a type suffix.
+fn number_literal(text: &str) -> bool {
+    let trimmed = [
+        "i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32", "u64", "u128", "usize", "f32", "f64",
+    ]
+    .iter()
+    .find_map(|suffix| text.strip_suffix(suffix))
+    .unwrap_or(text)
+    .trim_end_matches(['u', 'U', 'l', 'L']);
+    let digits = trimmed.strip_prefix("0x").unwrap_or(trimmed);
+    trimmed.bytes().next().is_some_and(|b| b.is_ascii_digit())
+        && digits.bytes().all(|b| b.is_ascii_hexdigit() || b == b'.' || b == b'_')
 }
 
 fn generic_ok(value: &[u8]) -> bool {
@@ -577,16 +645,26 @@ fn generic_ok(value: &[u8]) -> bool {
             && s.bytes().next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
             && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
     };
-    // Dotted references (`settings.db.password`, `config.secret_key`) and plain words.
-    if text.contains('.') && text.split('.').all(identifier) && !text.bytes().any(|b| b.is_ascii_digit()) {
+    // Dotted references (`settings.db.password`, `node.or1_token`) and plain words.
+    if text.contains('.') && text.split('.').all(identifier) {
+        return false;
+    }
+    // References and pointers in code (`&TokenStream`, `*secret_ptr`).
+    if text.starts_with('&') || text.starts_with('*') {
         return false;
     }
     let words = text.bytes().all(|b| b.is_ascii_lowercase() || b == b'_' || b == b'-');
     let constant =
         text.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_') && text.contains('_');
-    let numeric = text.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+    let numeric = number_literal(text);
     let reference = lower.contains("/secrets/") || lower.starts_with("projects/");
-    !(words || constant || numeric || reference || camel_case_words(text) || word_path(text))
+    !(words
+        || constant
+        || numeric
+        || reference
+        || camel_case_words(text)
+        || word_path(text)
+        || identifier_words(text))
 }
 
 /// Decodes unpadded (or padded) base64url / base64; `None` on an invalid character.
@@ -765,6 +843,12 @@ mod tests {
             "keys/deploy.pem",
             "alias/prod-key",
             "projects/acme/secrets/db/versions/latest",
+            "SpAcceptCredentialsFn",
+            "MI_UserCredentials_0",
+            "node.or1_token",
+            "&TokenStream",
+            "251658240i32",
+            "yegor256/home#assets/crates-credentials",
             "https://auth.acme.io/token",
             "bearer",
         ] {
