@@ -98,7 +98,9 @@ impl Engine {
         Ok(())
     }
 
-    /// Checks the path-only rules (files that must not be committed at all) against `path`.
+    /// Checks the path-only rules (files that must not be committed at all) against `path`. A
+    /// path-only rule's keywords, if any, are literals the lower-cased path must contain before
+    /// its path regex is compiled, so a typical commit compiles none of them.
     ///
     /// # Errors
     /// A rule's path regex does not compile (only possible for custom rules).
@@ -108,8 +110,10 @@ impl Engine {
         origin: &crate::source::Origin,
         out: &mut Vec<Finding>,
     ) -> Result<()> {
+        let lower = path.to_ascii_lowercase();
         for (index, rule) in self.rules.iter().enumerate() {
-            if rule.regex.is_none() && rule.path.is_some() && self.path_applies(index, path)? {
+            let literal = rule.keywords.is_empty() || rule.keywords.iter().any(|k| lower.contains(k));
+            if rule.regex.is_none() && rule.path.is_some() && literal && self.path_applies(index, path)? {
                 let secret = Secret::new(path.as_bytes());
                 out.push(Finding {
                     rule,
