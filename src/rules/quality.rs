@@ -713,6 +713,13 @@ fn hard_negatives(rng: &mut Rng) -> Vec<(String, String)> {
     // Provider-documented example credentials, assembled so this file holds none.
     lines.push(format!("aws_access_key_id = {}{}{}", "AKIA", "IOSFODNN7", "EXAMPLE"));
     lines.push(format!("aws_secret_access_key = {}{}{}", "wJalrXUtnFEMI/K7MDENG/", "bPxRfiCY", "EXAMPLEKEY"));
+    lines.push(format!("STRIPE_SECRET_KEY={}{}", "sk_test_", "4eC39HqLyjWDarjtT1zdp7dc"));
+    lines.push(format!(
+        "Authorization: Bearer {}.{}.{}",
+        "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9",
+        "eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ",
+        ["SflKxwRJSMeKKF2QT4fwpMeJf36", "POk6yJV_adQssw5c"].concat()
+    ));
     for (i, chunk) in lines.chunks(4).enumerate() {
         let kind = KINDS[i % KINDS.len()];
         let body = chunk.join("\n");

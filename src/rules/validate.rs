@@ -162,11 +162,37 @@ fn longest_run(bytes: &[u8]) -> usize {
     best
 }
 
-/// The full acceptance check the engine applies to a candidate value of `rule`: the structural
-/// validator, the entropy minimum, then placeholder suppression. A value whose checksum
+/// SHA-256 digests of credentials that providers publish in their documentation (stored as
+/// digests so this file holds none of them): a match is an example, never a leak.
+const DOCUMENTED_EXAMPLES: &[&str] = &[
+    // jwt.io's HS256 example token
+    "7f75367e7881255134e1375e723d1dea8ad5f6a4fdb79d938df1f1754a830606",
+    // Stripe's documentation test secret key
+    "2cafc0970149a84f3b9e62eaf169f36f59907a3b3e31f7b82e68c69cd27f7326",
+    // GitHub's documentation OAuth token
+    "bc3ae723f57c6b9e3fd80b699fcc420f6074b0b1718039669d22631d508ac0a7",
+    // AWS's documentation access key id
+    "1a5d44a2dca19669d72edf4c4f1c27c4c1ca4b4408fbb17f6ce4ad452d78ddb3",
+    // AWS's documentation secret access key
+    "78314b11be2e581549ac1c4f616563fad3fdf0c3b71678f6e2299182080e0598",
+];
+
+/// Whether `value` is a credential published in a provider's documentation.
+pub fn is_documented_example(value: &[u8]) -> bool {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(value);
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    DOCUMENTED_EXAMPLES.contains(&hex.as_str())
+}
+
+/// The full acceptance check the engine applies to a candidate value of `rule`: documented
+/// provider examples are dropped, then the structural validator, the entropy minimum, then placeholder suppression. A value whose checksum
 /// validates is never suppressed as a placeholder, and a value that starts with one of the
 /// rule's (prefix) keywords is judged by its body only, with the narrow token check.
 pub fn accepts(rule: &RuleDef, value: &[u8]) -> bool {
+    if is_documented_example(value) {
+        return false;
+    }
     let validator = rule.validator.and_then(Validator::parse);
     if let Some(v) = validator {
         if !v.accepts(value) {
@@ -778,6 +804,16 @@ mod tests {
         assert!(accepts(stripe, random.as_bytes()));
         let masked = ["sk_live_", &"x".repeat(24)].concat();
         assert!(!accepts(stripe, masked.as_bytes()));
+    }
+
+    #[test]
+    fn documented_examples_are_suppressed() {
+        // AWS's documented key id, assembled so the source holds no credential-shaped string.
+        let aws = ["AKIA", "IOSFODNN7", "EXAMPLE"].concat();
+        assert!(is_documented_example(aws.as_bytes()));
+        let rule = crate::rules::builtin("aws.access-key-id").expect("rule exists");
+        assert!(!accepts(rule, aws.as_bytes()));
+        assert!(!is_documented_example(token("AKIA{{gen:base32:16}}", 1).as_bytes()));
     }
 
     #[test]
