@@ -27,6 +27,7 @@ import math
 import os
 import platform
 import random
+import zlib
 import re
 import shlex
 import shutil
@@ -51,6 +52,17 @@ HEX = "0123456789abcdef"
 # Prefixes are assembled from pieces so that no literal in this file looks like a credential.
 AWS_PREFIX = "AK" + "IA"
 GH_PREFIX = "gh" + "p_"
+BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def base62_6(n: int) -> str:
+    out = ""
+    for _ in range(6):
+        out = BASE62[n % 62] + out
+        n //= 62
+    return out
+
+
 STRIPE_PREFIX = "sk" + "_" + "live" + "_"
 DASHES = "-" * 5
 PEM_KIND = "RSA " + "PRIVATE" + " " + "KEY"
@@ -267,7 +279,9 @@ def fake_secret(rng: random.Random, kind: str) -> str | list[str]:
     if kind == "aws-key-id":
         return AWS_PREFIX + rand(rng, BASE32, 16)
     if kind == "github-pat":
-        return GH_PREFIX + rand(rng, ALNUM, 36)
+        # As GitHub issues them: 30 random characters and their base62 CRC-32.
+        body = rand(rng, ALNUM, 30)
+        return GH_PREFIX + body + base62_6(zlib.crc32(body.encode()))
     if kind == "stripe-live-key":
         return STRIPE_PREFIX + rand(rng, ALNUM, 24)
     if kind == "generic-password":

@@ -59,7 +59,12 @@ pub enum Command {
     /// among them.
     Doctor,
     /// List the rules of the policy in force.
-    Rules,
+    Rules {
+        /// Output format: an aligned table, or a JSON array (id, name, family, severity,
+        /// keywords, validator, remediation url).
+        #[arg(long, value_enum, default_value_t = RulesFormat::Human)]
+        format: RulesFormat,
+    },
     /// Show, check, explain or update the policy in force (built-in < organisation < repository).
     Policy(PolicyArgs),
     /// Accept every current finding into `.leakgate-ignore`, so that only new secrets block.
@@ -131,6 +136,15 @@ pub struct PrePushArgs {
     pub remote: Option<String>,
     /// The remote URL, as git passes it.
     pub url: Option<String>,
+}
+
+/// `leakgate rules --format` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RulesFormat {
+    /// One rule a line.
+    Human,
+    /// A JSON array of rule objects.
+    Json,
 }
 
 /// `leakgate scan`.

@@ -141,7 +141,10 @@ mod tests {
     }
 
     fn token(rng: &mut Rng) -> String {
-        ["gh", "p_"].concat() + &rng.string(alphabet("alnum").expect("alnum"), 36)
+        // A checksummed classic token: 30 random characters and their base62 CRC-32.
+        let body = rng.string(alphabet("alnum").expect("alnum"), 30);
+        let check = crate::rules::validate::base62_6(crate::rules::validate::crc32(body.as_bytes()));
+        ["gh", "p_"].concat() + &body + &check
     }
 
     fn pem(rng: &mut Rng) -> String {
@@ -180,8 +183,10 @@ mod tests {
             assert!(!text.contains(&t), "token leaked at step {step}");
             assert!(!text.contains(&key[40..80]), "key body leaked at step {step}");
             assert_eq!(stats.replaced, 2, "step {step}: {text}");
-            assert!(out.starts_with(b"caf\xc3\xa9 \xff\xfe not utf-8\r\nusing [REDACTED:github.token:lg1:"));
-            assert!(text.contains("now\n\nkey:\n[REDACTED:private-key.pem:lg1:"));
+            assert!(
+                out.starts_with(b"caf\xc3\xa9 \xff\xfe not utf-8\r\nusing [REDACTED:github.pat-classic:lg1:")
+            );
+            assert!(text.contains("now\n\nkey:\n[REDACTED:private-key.rsa:lg1:"));
             assert!(text.ends_with("]\ntail without newline"));
             assert_eq!(stats.bytes, input.len() as u64);
         }
@@ -208,7 +213,7 @@ mod tests {
         let (out, stats) = run(&input, READ_CHUNK);
         assert_eq!(stats.replaced, 1);
         assert!(!String::from_utf8_lossy(&out).contains(&t));
-        assert_eq!(out.len(), input.len() - t.len() + placeholder_len("github.token"));
+        assert_eq!(out.len(), input.len() - t.len() + placeholder_len("github.pat-classic"));
     }
 
     fn placeholder_len(rule: &str) -> usize {

@@ -73,7 +73,7 @@ pub fn run(cli: &Cli, env: &Env) -> Result<Outcome> {
         Command::Install(args) => install::install(args),
         Command::Uninstall(args) => install::uninstall(args),
         Command::Doctor => doctor::run(),
-        Command::Rules => rules::run(),
+        Command::Rules { format } => rules::run(*format),
         Command::Policy(args) => policy::run(args, env),
         Command::Baseline(args) => baseline::run(args, env),
     }

@@ -703,7 +703,7 @@ mod tests {
     use crate::source::Origin;
 
     const SEVERITIES: [&str; 4] = ["low", "medium", "high", "critical"];
-    const GLOBS: [&str; 5] = ["aws.*", "github.*", "slack.token", "generic.*", "*"];
+    const GLOBS: [&str; 5] = ["aws.*", "github.*", "slack.bot-token", "generic.*", "*"];
 
     fn layer(kind: LayerKind, name: &str, text: &str) -> LoadedFile {
         LoadedFile {

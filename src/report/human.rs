@@ -117,7 +117,9 @@ fn write_files(out: &mut dyn Write, report: &Report<'_>, advice: &Advice) -> io:
 fn write_finding(out: &mut dyn Write, report: &Report<'_>, finding: &Finding) -> io::Result<()> {
     let location =
         if finding.line == 0 { "file".to_string() } else { format!("{}:{}", finding.line, finding.column) };
-    let value = if report.show_secrets {
+    let value = if finding.line == 0 {
+        "(the file itself)".to_string()
+    } else if report.show_secrets {
         format!("{:?}", String::from_utf8_lossy(finding.secret.expose()))
     } else {
         finding.secret.redacted()
@@ -210,7 +212,8 @@ fn write_first_step(
         return Ok(());
     };
     writeln!(out, "     and replace it ({}): {}", kind.label, kind.advice)?;
-    let mut rules: Vec<&str> = group.iter().map(|f| f.rule.id).collect();
+    // Rules about the file itself name no value to replace.
+    let mut rules: Vec<&str> = group.iter().filter(|f| f.line != 0).map(|f| f.rule.id).collect();
     rules.dedup();
     for rule in rules {
         writeln!(out, "       {}", advice.reference(kind, rule).green())?;

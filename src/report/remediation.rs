@@ -145,7 +145,7 @@ mod tests {
         assert_eq!(advice.reference(py, "aws.access-key-id"), "os.environ[\"AWS_ACCESS_KEY_ID\"]");
         assert_eq!(advice.reference(py, "generic.assignment"), "os.environ[\"YOUR_SECRET_NAME\"]");
         let ci = advice.for_path(".github/workflows/x.yaml").expect("ci");
-        assert_eq!(advice.reference(ci, "github.token"), "${{ secrets.GITHUB_TOKEN }}");
+        assert_eq!(advice.reference(ci, "github.pat-classic"), "${{ secrets.GITHUB_TOKEN }}");
         assert!(advice.for_path("config/.env").expect("dotenv").keep_out);
     }
 }

@@ -5,6 +5,13 @@
 //!
 //! - `{{gen:CLASS:LEN}}` — `LEN` random characters of `CLASS` (`upper`, `lower`, `digit`, `alnum`,
 //!   `alnum-upper`, `alnum-lower`, `hex`, `hex-upper`, `base32`, `base64`, `base64url`);
+//! - `{{crc32-b62}}` — the six-character base62 CRC32 of the token body written so far (the run
+//!   of ASCII letters and digits just before the directive, e.g. the 30 characters after `ghp_`):
+//!   the checksum GitHub and npm append to their tokens, so examples pass their validator;
+//! - `{{b64json}}` — base64url of a small JSON object with random claims (a JWT payload);
+//! - `{{b64basic}}` — standard base64 of `deploy:<random password>` (HTTP Basic, Docker auths);
+//! - `{{open}}` and `{{close}}` — literal `{{` and `}}` (for template syntax such as
+//!   `{{ secrets.TOKEN }}` in negative examples);
 //! - `{{<}}` and `{{>}}` — mark where the secret starts and ends in the expanded text, so a test
 //!   can check the rule captured exactly that.
 
@@ -64,6 +71,8 @@ pub fn alphabet(class: &str) -> Option<&'static [u8]> {
         "base32" => b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567",
         "base64" => b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
         "base64url" => b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
+        "bech32" => b"qpzry9x8gf2tvdw0s3jn54khce6mua7l",
+        "bech32-upper" => b"QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L",
         _ => return None,
     })
 }
@@ -84,6 +93,28 @@ pub fn expand(template: &str, rng: &mut Rng) -> Result<Expanded, String> {
         match directive {
             "<" => start = Some(text.len()),
             ">" => end = Some(text.len()),
+            "b64json" => {
+                // A JWT-style payload: base64url of a small JSON object with random claims.
+                let json = format!(
+                    "{{\"sub\":\"{}\",\"iat\":{},\"scope\":\"{}\"}}",
+                    rng.string(alphabet("alnum").unwrap_or(b"a"), 12),
+                    1_600_000_000 + rng.below(200_000_000),
+                    rng.string(alphabet("lower").unwrap_or(b"a"), 6)
+                );
+                text.push_str(&base64url_encode(json.as_bytes()));
+            }
+            "b64basic" => {
+                // An HTTP Basic / Docker `auths` value: base64 of user:password.
+                let pair = format!("deploy:{}", rng.string(alphabet("alnum").unwrap_or(b"a"), 20));
+                text.push_str(&base64_encode(pair.as_bytes()));
+            }
+            "open" => text.push_str("{{"),
+            "close" => text.push_str("}}"),
+            "crc32-b62" => {
+                let body_start = text.bytes().rposition(|b| !b.is_ascii_alphanumeric()).map_or(0, |p| p + 1);
+                let crc = super::validate::crc32(&text.as_bytes()[body_start..]);
+                text.push_str(&super::validate::base62_6(crc));
+            }
             _ => text.push_str(&generate(directive, rng)?),
         }
         rest = &after[close + 2..];
@@ -95,6 +126,30 @@ pub fn expand(template: &str, rng: &mut Rng) -> Result<Expanded, String> {
         _ => return Err(format!("unbalanced {{{{<}}}}/{{{{>}}}} in example {template:?}")),
     };
     Ok(Expanded { text, secret })
+}
+
+/// Unpadded base64url encoding.
+pub fn base64url_encode(bytes: &[u8]) -> String {
+    encode(bytes, b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", false)
+}
+
+/// Standard, padded base64 encoding.
+pub fn base64_encode(bytes: &[u8]) -> String {
+    encode(bytes, b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", true)
+}
+
+fn encode(bytes: &[u8], alphabet: &[u8; 64], pad: bool) -> String {
+    let mut out = String::with_capacity(bytes.len() * 4 / 3 + 3);
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |acc, (i, &b)| acc | (u32::from(b) << (16 - 8 * i)));
+        for i in 0..=chunk.len() {
+            out.push(alphabet[(n >> (18 - 6 * i)) as usize & 63] as char);
+        }
+        if pad {
+            out.extend(std::iter::repeat_n('=', 3 - chunk.len()));
+        }
+    }
+    out
 }
 
 fn generate(directive: &str, rng: &mut Rng) -> Result<String, String> {
@@ -121,6 +176,17 @@ mod tests {
         assert_eq!(secret.len(), 10);
         assert!(secret.starts_with("AB"));
         assert!(secret[2..].bytes().all(|b| b.is_ascii_hexdigit()));
+    }
+
+    #[test]
+    fn checksum_directive_covers_the_token_body_so_far() {
+        let mut rng = Rng::new(3);
+        let e = expand("ghp_{{gen:alnum:30}}{{crc32-b62}}", &mut rng).expect("valid template");
+        assert_eq!(e.text.len(), 40);
+        let body = &e.text[4..34];
+        let sum = &e.text[34..];
+        assert_eq!(sum, super::super::validate::base62_6(super::super::validate::crc32(body.as_bytes())));
+        assert!(super::super::validate::Validator::GithubChecksum.accepts(e.text.as_bytes()));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! This module knows nothing of git or of reports; the engine in `scan` runs these rules.
 
 pub mod example;
+pub mod quality;
 #[cfg(test)]
 mod selftest;
 pub mod spec;

@@ -25,8 +25,9 @@ pub struct RuleSpec {
     pub description: String,
     /// `critical`, `high`, `medium` or `low`.
     pub severity: String,
-    /// Literal strings (ASCII case-insensitive); the rule's regex runs only on fragments that
-    /// contain one of them.
+    /// Literal strings (ASCII case-insensitive, written lower-case); the rule's regex runs only
+    /// on fragments that contain one of them. For a path-only rule, literals the lower-cased
+    /// path must contain before the path regex is tried.
     #[serde(default)]
     pub keywords: Vec<String>,
     /// The pattern; the named group `secret` (else group 1, else the whole match) is the secret.

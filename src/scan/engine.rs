@@ -5,7 +5,7 @@ use anyhow::{anyhow, Context, Result};
 use regex::bytes::Regex;
 
 use super::Finding;
-use crate::rules::validate::{self, Validator};
+use crate::rules::validate;
 use crate::rules::RuleDef;
 use crate::secret::Secret;
 use crate::source::Fragment;
@@ -98,7 +98,9 @@ impl Engine {
         Ok(())
     }
 
-    /// Checks the path-only rules (files that must not be committed at all) against `path`.
+    /// Checks the path-only rules (files that must not be committed at all) against `path`. A
+    /// path-only rule's keywords, if any, are literals the lower-cased path must contain before
+    /// its path regex is compiled, so a typical commit compiles none of them.
     ///
     /// # Errors
     /// A rule's path regex does not compile (only possible for custom rules).
@@ -108,8 +110,10 @@ impl Engine {
         origin: &crate::source::Origin,
         out: &mut Vec<Finding>,
     ) -> Result<()> {
+        let lower = path.to_ascii_lowercase();
         for (index, rule) in self.rules.iter().enumerate() {
-            if rule.regex.is_none() && rule.path.is_some() && self.path_applies(index, path)? {
+            let literal = rule.keywords.is_empty() || rule.keywords.iter().any(|k| lower.contains(k));
+            if rule.regex.is_none() && rule.path.is_some() && literal && self.path_applies(index, path)? {
                 let secret = Secret::new(path.as_bytes());
                 out.push(Finding {
                     rule,
@@ -142,13 +146,12 @@ impl Engine {
             return Ok(());
         };
         let regex = compiled(&self.regexes[index], pattern, rule.id)?;
-        let validator = rule.validator.and_then(Validator::parse);
         for caps in regex.captures_iter(fragment.text) {
             let Some(m) = caps.name("secret").or_else(|| caps.get(1)).or_else(|| caps.get(0)) else {
                 continue;
             };
             let value = m.as_bytes();
-            if !accepts(rule, validator, value) {
+            if !validate::accepts(rule, value) {
                 continue;
             }
             let (line, column) = position(fragment, m.start());
@@ -168,19 +171,6 @@ impl Engine {
         }
         Ok(())
     }
-}
-
-/// Entropy, placeholder and structural checks for one candidate value.
-fn accepts(rule: &RuleDef, validator: Option<Validator>, value: &[u8]) -> bool {
-    if let Some(v) = validator {
-        if !v.accepts(value) {
-            return false;
-        }
-    }
-    if rule.entropy.is_some_and(|min| validate::entropy(value) < min) {
-        return false;
-    }
-    !(rule.placeholders && validate::is_placeholder(value))
 }
 
 fn compiled<'a>(cell: &'a OnceLock<Result<Regex, String>>, pattern: &str, id: &str) -> Result<&'a Regex> {

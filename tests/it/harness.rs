@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use leakgate::rules::example::{alphabet, Rng};
+use leakgate::rules::validate;
 use tempfile::TempDir;
 
 /// The leakgate binary under test.
@@ -251,7 +252,10 @@ impl Fakes {
 
     /// A classic GitHub personal access token.
     pub fn github_token(&mut self) -> String {
-        ["gh", "p_"].concat() + &self.chars("alnum", 36)
+        // 30 random characters and their base62 CRC-32, as GitHub issues them (the rule checks it).
+        let body = self.chars("alnum", 30);
+        let check = validate::base62_6(validate::crc32(body.as_bytes()));
+        ["gh", "p_"].concat() + &body + &check
     }
 
     /// A random password of 16 alphanumeric characters (found by the generic rule when assigned).

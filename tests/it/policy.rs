@@ -328,7 +328,7 @@ fn explain_names_where_tuning_and_allowlists_come_from() {
     assert!(aws.stdout.contains("vendor/**"), "{}", aws.stdout);
     assert!(aws.stdout.contains("(not applied: the rule is enforced)"), "{}", aws.stdout);
     assert!(aws.stdout.contains("examples"), "{}", aws.stdout);
-    let gh = repo.leakgate(&["policy", "explain", "github.token"]);
+    let gh = repo.leakgate(&["policy", "explain", "github.pat-classic"]);
     assert!(gh.stdout.contains("severity:    medium  # repository policy"), "{}", gh.stdout);
     assert_eq!(repo.leakgate(&["policy", "explain", "nope.rule"]).code, 2);
 }
@@ -543,7 +543,7 @@ fn baseline_then_a_new_secret_still_blocks() {
     stage(&repo, "deploy.sh", &format!("export GITHUB_TOKEN={new}\n"));
     let run = repo.commit(&["-m", "new secret"]);
     assert_ne!(run.code, 0, "{}", run.stderr);
-    assert!(run.stderr.contains("github.token"), "{}", run.stderr);
+    assert!(run.stderr.contains("github.pat-classic"), "{}", run.stderr);
     run.assert_no_leak(&new);
 
     let history = repo.leakgate(&["baseline", "--history"]);

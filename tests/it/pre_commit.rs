@@ -54,8 +54,8 @@ fn a_github_token_and_a_pem_block_are_blocked_at_their_lines() {
     repo.add(&["deploy.sh", "keys/server.txt"]);
     let run = repo.commit(&["-m", "deploy"]);
     assert_ne!(run.code, 0);
-    assert!(reports(&run, "deploy.sh", 42, "github.token"), "{}", run.stderr);
-    assert!(reports(&run, "keys/server.txt", 3, "private-key.pem"), "{}", run.stderr);
+    assert!(reports(&run, "deploy.sh", 42, "github.pat-classic"), "{}", run.stderr);
+    assert!(reports(&run, "keys/server.txt", 3, "private-key.rsa"), "{}", run.stderr);
     run.assert_no_leak(&token);
     for line in pem.lines().filter(|l| !l.starts_with("-----")) {
         run.assert_no_leak(line);
@@ -153,7 +153,7 @@ fn the_first_commit_of_an_empty_repository_is_scanned() {
     repo.add(&[".github/ci.yml"]);
     let run = repo.commit(&["-m", "first"]);
     assert_ne!(run.code, 0, "the first commit was not scanned");
-    assert!(reports(&run, ".github/ci.yml", 2, "github.token"), "{}", run.stderr);
+    assert!(reports(&run, ".github/ci.yml", 2, "github.pat-classic"), "{}", run.stderr);
 
     repo.write(".github/ci.yml", "env:\n  TOKEN: ${{ secrets.TOKEN }}\n");
     repo.add(&[".github/ci.yml"]);

@@ -68,7 +68,7 @@ fn every_ref_of_a_multi_ref_push_is_checked() {
     repo.commit_file("b.txt", &format!("token: {token}\n"), "b");
     let run = repo.push(&["origin", "a", "b"]);
     assert_ne!(run.code, 0, "the second ref was not checked");
-    assert!(reports(&run, "b.txt", 1, "github.token"), "{}", run.stderr);
+    assert!(reports(&run, "b.txt", 1, "github.pat-classic"), "{}", run.stderr);
 }
 
 #[test]

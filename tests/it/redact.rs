@@ -31,8 +31,8 @@ fn redact_replaces_secrets_and_keeps_every_other_byte() {
         format!(
             "export AWS_ACCESS_KEY_ID={}\r\nclone https://{}@example.invalid/x.git\n{}\nend",
             placeholder("aws.access-key-id", &key),
-            placeholder("github.token", &token),
-            placeholder("private-key.pem", &pem)
+            placeholder("github.pat-classic", &token),
+            placeholder("private-key.rsa", &pem)
         )
         .as_bytes(),
     );
@@ -76,10 +76,10 @@ impl LogGen {
             let line = |v: &str| {
                 format!("2026-11-23T10:00:00Z DEBUG upload {i} authenticated with {v} ok\n").into_bytes()
             };
-            (line(t), line(&placeholder("github.token", t)))
+            (line(t), line(&placeholder("github.pat-classic", t)))
         } else if i % 40_000 == 999 {
             let block = |v: &str| format!("dumping config {i}:\n{v}\n").into_bytes();
-            (block(&self.pem), block(&placeholder("private-key.pem", &self.pem)))
+            (block(&self.pem), block(&placeholder("private-key.rsa", &self.pem)))
         } else if i.is_multiple_of(7) {
             let line = format!("2026-11-23T10:00:00Z WARN bytes \u{1F512} {i}\r\n").into_bytes();
             let mut raw = line.clone();

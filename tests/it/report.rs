@@ -90,7 +90,7 @@ fn the_human_report_teaches_per_file_type_and_ends_with_a_summary() {
     let (repo, _) = fixture(603);
     let run = repo.leakgate(&["pre-commit"]);
     let err = &run.stderr;
-    assert!(err.starts_with("leakgate: commit blocked: it adds 4 secrets in 4 files\n"), "{err}");
+    assert!(err.starts_with("leakgate: commit blocked: it adds 5 secrets in 4 files\n"), "{err}");
     assert!(err.contains("os.environ[\"AWS_ACCESS_KEY_ID\"]"), "{err}");
     assert!(err.contains("${{ secrets.GITHUB_TOKEN }}"), "{err}");
     assert!(err.contains("git rm --cached config/.env"), "{err}");
@@ -106,7 +106,7 @@ fn the_human_report_teaches_per_file_type_and_ends_with_a_summary() {
             .lines()
             .last()
             .expect("summary")
-            .starts_with("leakgate: 4 findings (4 blocking) in 4 files scanned"),
+            .starts_with("leakgate: 5 findings (5 blocking) in 4 files scanned"),
         "{err}"
     );
 }
@@ -197,7 +197,7 @@ fn json_report_field_names_are_stable() {
         ])
     );
     let findings = doc["findings"].as_array().expect("findings");
-    assert_eq!(findings.len(), 4);
+    assert_eq!(findings.len(), 5);
     for f in findings {
         assert_eq!(
             keys(f),
@@ -302,7 +302,7 @@ fn sarif_output_is_valid_sarif_2_1_0_for_github_code_scanning() {
         assert!(rule["properties"]["tags"].as_array().expect("tags").contains(&Value::from("security")));
     }
     let results = run0["results"].as_array().expect("results");
-    assert_eq!(results.len(), 5);
+    assert_eq!(results.len(), 6);
     for r in results {
         let rule_id = r["ruleId"].as_str().expect("ruleId");
         assert!(rules.iter().any(|rule| rule["id"] == rule_id));
@@ -385,7 +385,7 @@ fn output_files_are_owner_only_and_created_fresh() {
     assert!(!run.stderr.contains("\"runs\""), "a machine format leaked into the hook's stderr");
     assert_eq!(mode(&sarif), 0o600);
     let log: Value = serde_json::from_str(&std::fs::read_to_string(&sarif).expect("read")).expect("json");
-    assert_eq!(log["runs"][0]["results"].as_array().map(Vec::len), Some(4));
+    assert_eq!(log["runs"][0]["results"].as_array().map(Vec::len), Some(5));
 
     // A human report to a file has no colour, even with --color always.
     let txt = repo.temp_root().join("report.txt");

@@ -38,7 +38,7 @@ fn scanning_stdin_finds_secrets_and_clean_input_exits_0() {
     };
     let run = scan(format!("build log\nusing token {token}\n"));
     assert_eq!(run.code, 1, "{}", run.all());
-    assert!(reports(&run, "-", 2, "github.token"), "{}", run.all());
+    assert!(reports(&run, "-", 2, "github.pat-classic"), "{}", run.all());
     run.assert_no_leak(&token);
     assert_eq!(scan("nothing to see\n".to_string()).code, 0);
 }
