@@ -1,8 +1,10 @@
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 
-use aho_corasick::AhoCorasick;
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
 use anyhow::{anyhow, Context, Result};
 use regex::bytes::Regex;
+use regex_automata::meta;
 
 use super::Finding;
 use crate::rules::validate;
@@ -10,16 +12,41 @@ use crate::rules::RuleDef;
 use crate::secret::Secret;
 use crate::source::Fragment;
 
+/// Bytes a rule's pattern scans in its cheap-to-compile form before the engine compiles the
+/// prefiltered form, which costs about twice as much to build and searches large inputs faster.
+const PREFILTER_AFTER: u64 = 1 << 20;
+
+/// Bytes scanned with the keyword NFA before the engine builds the keyword DFA, which takes
+/// about three times as long to build and searches about twice as fast.
+const KEYWORD_DFA_AFTER: u64 = 4 << 20;
+
 /// Scans fragments against a set of rules. Cheap to build: only the keyword automaton is made
 /// up front; each rule's regex is compiled the first time its keyword is seen.
+///
+/// Start-up is the hook's whole cost on a typical commit, so compilation is tiered: a rule's
+/// pattern is first compiled without literal prefilters (half the build time), and the keyword
+/// automaton first as an NFA; the faster-searching forms are built only once a scan has read
+/// enough bytes to pay for them.
 pub struct Engine {
     rules: Vec<&'static RuleDef>,
+    /// Keyword patterns (lower case; matched against lower-cased text).
+    patterns: Vec<&'static str>,
     /// `None` when no rule has a content pattern.
     keywords: Option<AhoCorasick>,
+    keywords_dfa: OnceLock<Option<AhoCorasick>>,
+    keyword_bytes: AtomicU64,
     /// For each keyword pattern id, the rules it selects.
     keyword_rules: Vec<Vec<usize>>,
-    regexes: Vec<OnceLock<Result<Regex, String>>>,
+    regexes: Vec<TieredRegex>,
     path_regexes: Vec<OnceLock<Result<Regex, String>>>,
+}
+
+/// One rule's pattern, in its cheap and its prefiltered form, each compiled on first use.
+#[derive(Default)]
+struct TieredRegex {
+    light: OnceLock<Result<meta::Regex, String>>,
+    full: OnceLock<Result<meta::Regex, String>>,
+    scanned: AtomicU64,
 }
 
 impl Engine {
@@ -28,38 +55,34 @@ impl Engine {
     /// # Errors
     /// The keyword automaton cannot be built (too many or too large keywords).
     pub fn new(rules: Vec<&'static RuleDef>) -> Result<Engine> {
-        let mut patterns: Vec<&str> = Vec::new();
+        let mut patterns: Vec<&'static str> = Vec::new();
         let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
+        let mut position: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
         for (index, rule) in rules.iter().enumerate() {
             if rule.regex.is_none() {
                 continue;
             }
             for keyword in rule.keywords {
-                match patterns.iter().position(|p| p == keyword) {
-                    Some(at) => keyword_rules[at].push(index),
+                match position.get(keyword) {
+                    Some(&at) => keyword_rules[at].push(index),
                     None => {
+                        position.insert(keyword, patterns.len());
                         patterns.push(keyword);
                         keyword_rules.push(vec![index]);
                     }
                 }
             }
         }
-        let keywords = if patterns.is_empty() {
-            None
-        } else {
-            Some(
-                AhoCorasick::builder()
-                    .ascii_case_insensitive(true)
-                    .build(&patterns)
-                    .context("building the keyword prefilter")?,
-            )
-        };
+        let keywords = keyword_automaton(&patterns, AhoCorasickKind::ContiguousNFA)?;
         let n = rules.len();
         Ok(Engine {
             rules,
+            patterns,
             keywords,
+            keywords_dfa: OnceLock::new(),
+            keyword_bytes: AtomicU64::new(0),
             keyword_rules,
-            regexes: (0..n).map(|_| OnceLock::new()).collect(),
+            regexes: (0..n).map(|_| TieredRegex::default()).collect(),
             path_regexes: (0..n).map(|_| OnceLock::new()).collect(),
         })
     }
@@ -74,12 +97,15 @@ impl Engine {
     /// # Errors
     /// A rule's regex does not compile (only possible for custom rules).
     pub fn scan(&self, fragment: &Fragment<'_>, out: &mut Vec<Finding>) -> Result<()> {
-        let Some(keywords) = &self.keywords else {
+        let Some(keywords) = self.keyword_automaton_for(fragment.text.len()) else {
             return Ok(());
         };
         let mut candidate = vec![false; self.rules.len()];
         let mut any = false;
-        for hit in keywords.find_overlapping_iter(fragment.text) {
+        // Keywords are lower case: matching them against a lower-cased copy lets the automaton be
+        // case-sensitive, which builds in less than half the time of an ASCII case-insensitive one.
+        let lower = fragment.text.to_ascii_lowercase();
+        for hit in keywords.find_overlapping_iter(&lower) {
             for &rule in &self.keyword_rules[hit.pattern().as_usize()] {
                 candidate[rule] = true;
                 any = true;
@@ -132,6 +158,20 @@ impl Engine {
         Ok(())
     }
 
+    /// The keyword NFA, or once enough bytes went through it, the DFA.
+    fn keyword_automaton_for(&self, len: usize) -> Option<&AhoCorasick> {
+        let seen = self.keyword_bytes.fetch_add(len as u64, Ordering::Relaxed) + len as u64;
+        if seen > KEYWORD_DFA_AFTER {
+            let dfa = self
+                .keywords_dfa
+                .get_or_init(|| keyword_automaton(&self.patterns, AhoCorasickKind::DFA).ok().flatten());
+            if dfa.is_some() {
+                return dfa.as_ref();
+            }
+        }
+        self.keywords.as_ref()
+    }
+
     fn path_applies(&self, index: usize, path: &str) -> Result<bool> {
         let Some(pattern) = self.rules[index].path else {
             return Ok(true);
@@ -145,16 +185,20 @@ impl Engine {
         let Some(pattern) = rule.regex else {
             return Ok(());
         };
-        let regex = compiled(&self.regexes[index], pattern, rule.id)?;
+        let regex = self.regexes[index].for_input(pattern, rule.id, fragment.text.len())?;
         for caps in regex.captures_iter(fragment.text) {
-            let Some(m) = caps.name("secret").or_else(|| caps.get(1)).or_else(|| caps.get(0)) else {
+            let Some(m) = caps
+                .get_group_by_name("secret")
+                .or_else(|| caps.get_group(1))
+                .or_else(|| caps.get_match().map(|m| m.span()))
+            else {
                 continue;
             };
-            let value = m.as_bytes();
+            let value = &fragment.text[m.range()];
             if !validate::accepts(rule, value) {
                 continue;
             }
-            let (line, column) = position(fragment, m.start());
+            let (line, column) = position(fragment, m.start);
             let secret = Secret::new(value);
             out.push(Finding {
                 rule,
@@ -166,11 +210,44 @@ impl Engine {
                 fingerprint: secret.fingerprint(rule.id),
                 secret,
                 also_elsewhere: 0,
-                span: m.start()..m.end(),
+                span: m.range(),
             });
         }
         Ok(())
     }
+}
+
+impl TieredRegex {
+    /// The form to scan `len` more bytes with.
+    fn for_input(&self, pattern: &str, id: &str, len: usize) -> Result<&meta::Regex> {
+        let seen = self.scanned.fetch_add(len as u64, Ordering::Relaxed) + len as u64;
+        let (cell, prefilter) =
+            if seen > PREFILTER_AFTER { (&self.full, true) } else { (&self.light, false) };
+        cell.get_or_init(|| build_meta(pattern, prefilter))
+            .as_ref()
+            .map_err(|e| anyhow!("the pattern of rule {id} does not compile: {e}"))
+    }
+}
+
+/// Compiles a rule pattern with the same syntax as `regex::bytes` (Unicode on, UTF-8 off).
+/// Without the prefilter, and without the one-pass and backtracking engines (captures come from
+/// the PikeVM, on the matched span only), the build takes about half as long.
+fn build_meta(pattern: &str, prefilter: bool) -> Result<meta::Regex, String> {
+    let config = meta::Config::new().auto_prefilter(prefilter).onepass(prefilter).backtrack(prefilter);
+    meta::Regex::builder()
+        .configure(config)
+        .syntax(regex_automata::util::syntax::Config::new().utf8(false))
+        .build(pattern)
+        .map_err(|e| e.to_string())
+}
+
+fn keyword_automaton(patterns: &[&str], kind: AhoCorasickKind) -> Result<Option<AhoCorasick>> {
+    if patterns.is_empty() {
+        return Ok(None);
+    }
+    let automaton =
+        AhoCorasick::builder().kind(Some(kind)).build(patterns).context("building the keyword prefilter")?;
+    Ok(Some(automaton))
 }
 
 fn compiled<'a>(cell: &'a OnceLock<Result<Regex, String>>, pattern: &str, id: &str) -> Result<&'a Regex> {
@@ -220,4 +297,39 @@ fn overlaps(a: &Finding, b: &Finding) -> bool {
     let (a0, a1) = (a.column as usize, a.column as usize + a.secret.len());
     let (b0, b1) = (b.column as usize, b.column as usize + b.secret.len());
     a0 < b1 && b0 < a1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::example::{alphabet, Rng};
+    use crate::source::Origin;
+
+    /// The cheap forms (keyword NFA, patterns without prefilter) and the fast forms the engine
+    /// switches to after several MiB find the same secrets.
+    #[test]
+    fn switching_to_the_fast_forms_finds_the_same_secrets() {
+        let engine = Engine::new(crate::rules::BUILTIN.iter().collect()).expect("engine");
+        let origin = Origin::File;
+        let mut rng = Rng::new(11);
+        let filler = "let value = compute(input, 42); // nothing to see here\n".repeat(40_000);
+        for round in 0..4 {
+            let key = ["AK", "IA"].concat() + &rng.string(alphabet("base32").expect("class"), 16);
+            let text = format!("{filler}aws_access_key_id = {key}\n");
+            let fragment =
+                Fragment { origin: &origin, path: "big.txt", first_line: 1, text: text.as_bytes() };
+            let mut out = Vec::new();
+            engine.scan(&fragment, &mut out).expect("scan");
+            let found: Vec<&Finding> = out.iter().filter(|f| f.rule.id == "aws.access-key-id").collect();
+            assert_eq!(found.len(), 1, "round {round}");
+            assert_eq!(found[0].line, 40_001, "round {round}");
+        }
+        assert!(engine.keywords_dfa.get().is_some_and(Option::is_some), "the keyword DFA was never built");
+        let index = engine.rules.iter().position(|r| r.id == "aws.access-key-id").expect("rule");
+        assert!(engine.regexes[index].full.get().is_some(), "the prefiltered pattern was never built");
+        assert!(
+            engine.regexes[index].light.get().is_none(),
+            "a 2 MiB fragment should go straight to the fast form"
+        );
+    }
 }
