@@ -1,6 +1,7 @@
 //! The staged diff: what `git commit` is about to record, read from the index git is committing
 //! and the object database — never from the working tree.
 
+use std::collections::HashSet;
 use std::ffi::OsStr;
 
 use anyhow::Result;
@@ -8,7 +9,7 @@ use git2::Repository;
 
 use super::changes::scan_changes;
 use super::{Limits, Origin, Sink, SourceStats};
-use crate::git;
+use crate::git::{self, Change};
 
 /// Feeds every added line of the staged change to `sink`.
 ///
@@ -25,14 +26,22 @@ pub fn scan(
     limits: Limits,
     sink: &mut dyn Sink,
 ) -> Result<SourceStats> {
-    let mut changes = git::staged_changes(repo, index_file)?;
-    if !only.is_empty() {
-        changes.retain(|c| only.contains(&c.path));
-        let unchanged: Vec<&String> =
-            only.iter().filter(|p| !changes.iter().any(|c| &c.path == *p)).collect();
-        changes.extend(git::index_entries(repo, index_file, &unchanged)?);
-    }
+    let changes = select(repo, index_file, only)?;
     let mut stats = SourceStats::default();
     scan_changes(repo, &changes, &Origin::Index, limits, None, sink, &mut stats)?;
     Ok(stats)
+}
+
+/// The changes to scan: the staged diff, narrowed to `only` when names are given.
+fn select(repo: &Repository, index_file: Option<&OsStr>, only: &[String]) -> Result<Vec<Change>> {
+    let mut changes = git::staged_changes(repo, index_file)?;
+    if !only.is_empty() {
+        let named: HashSet<&str> = only.iter().map(String::as_str).collect();
+        changes.retain(|c| named.contains(c.path.as_str()));
+        let staged: HashSet<&str> = changes.iter().map(|c| c.path.as_str()).collect();
+        let unchanged: Vec<&String> = only.iter().filter(|p| !staged.contains(p.as_str())).collect();
+        let whole = git::index_entries(repo, index_file, &unchanged)?;
+        changes.extend(whole);
+    }
+    Ok(changes)
 }
