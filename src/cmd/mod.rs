@@ -242,3 +242,56 @@ impl Sink for Collector<'_> {
         Ok(())
     }
 }
+
+/// Appends the hook's decisions to the audit log: findings that block or warn, findings an
+/// exception allowed, and findings a bypass let through. A failure is returned as a warning to
+/// print, never a block; a run with nothing to say writes nothing.
+fn record_audit(
+    env: &Env,
+    repo: &git2::Repository,
+    report: &report::Report<'_>,
+    allowed: &[(Finding, Exception)],
+    bypass: Option<&Bypass>,
+) -> Option<String> {
+    if report.findings.is_empty() && allowed.is_empty() && bypass.is_none() {
+        return None;
+    }
+    let Some(log) = crate::audit::Log::locate(env) else {
+        return Some("no data directory is known (HOME unset?): the audit log was not written".to_string());
+    };
+    let place = place(repo);
+    let time = crate::audit::now_rfc3339();
+    let mut events = crate::audit::events(&place, report.findings, report.block_severity);
+    for (finding, exception) in allowed {
+        let kind = match exception.kind {
+            crate::policy::ExceptionKind::Inline => crate::audit::EventKind::AllowedInline,
+            _ => crate::audit::EventKind::Ignored,
+        };
+        events.push(crate::audit::event(&place, &time, kind, finding, Some(exception.to_string())));
+    }
+    for finding in bypass.map(|b| b.findings.as_slice()).unwrap_or_default() {
+        let reason = bypass.map(|b| b.reason.clone());
+        events.push(crate::audit::event(&place, &time, crate::audit::EventKind::Bypassed, finding, reason));
+    }
+    match log.append(&events) {
+        Ok(()) => None,
+        Err(e) => Some(format!("could not write the audit log {}: {e}", log.path().display())),
+    }
+}
+
+/// The repository (remote `origin` without credentials, else the work-tree path) and branch.
+fn place(repo: &git2::Repository) -> crate::audit::Place {
+    let remote = repo.find_remote("origin").ok().and_then(|r| r.url().map(crate::audit::strip_credentials));
+    let repository = remote.unwrap_or_else(|| {
+        let dir = repo.workdir().unwrap_or_else(|| repo.path());
+        dir.to_string_lossy().trim_end_matches('/').to_string()
+    });
+    let branch = match repo.find_reference("HEAD") {
+        Ok(head) => match head.symbolic_target() {
+            Some(target) => target.strip_prefix("refs/heads/").unwrap_or(target).to_string(),
+            None => "(detached)".to_string(),
+        },
+        Err(_) => "(unknown)".to_string(),
+    };
+    crate::audit::Place { repository, branch }
+}

@@ -1,19 +1,15 @@
 use std::io::Write;
 
 use anyhow::{Context, Result};
-use git2::Repository;
 
 use super::policy::{apply_bypass, exceptions_added, write_hook_notes};
-use super::{write_report_file, Bypass, Collector, Outcome, UsageError};
-use crate::audit;
+use super::{record_audit, write_report_file, Collector, Outcome, UsageError};
 use crate::cli::PreCommitArgs;
 use crate::env::Env;
-use crate::policy::ExceptionKind;
 use crate::report::term::{self, ColorChoice, Stream};
 use crate::report::{self, Format, Report};
-use crate::scan::allow::{Exception, Filter};
+use crate::scan::allow::Filter;
 use crate::scan::Engine;
-use crate::scan::Finding;
 use crate::source::{self, Limits};
 use crate::{git, policy};
 
@@ -55,7 +51,7 @@ pub fn run(args: &PreCommitArgs, env: &Env, color: ColorChoice, verbose: bool) -
         show_secrets: false,
     };
     // Recorded before anything is printed, so a closed stderr cannot lose the event.
-    let audit_problem = record(env, &repo, &report, &collected.allowed, bypass.as_ref());
+    let audit_problem = record_audit(env, &repo, &report, &collected.allowed, bypass.as_ref());
     term::apply(color, env, Stream::Stderr);
     let mut err = std::io::BufWriter::new(std::io::stderr().lock());
     report::human::write(&mut err, &report).context("writing the report")?;
@@ -73,57 +69,4 @@ pub fn run(args: &PreCommitArgs, env: &Env, color: ColorChoice, verbose: bool) -
         write_report_file(path, format, &report)?;
     }
     Ok(if report.blocking() > 0 { Outcome::Blocked } else { Outcome::Clean })
-}
-
-/// Appends the hook's decisions to the audit log: findings that block or warn, findings an
-/// exception allowed, and findings a bypass let through. A failure is returned as a warning to
-/// print, never a block; a run with nothing to say writes nothing.
-pub(super) fn record(
-    env: &Env,
-    repo: &Repository,
-    report: &Report<'_>,
-    allowed: &[(Finding, Exception)],
-    bypass: Option<&Bypass>,
-) -> Option<String> {
-    if report.findings.is_empty() && allowed.is_empty() && bypass.is_none() {
-        return None;
-    }
-    let Some(log) = audit::Log::locate(env) else {
-        return Some("no data directory is known (HOME unset?): the audit log was not written".to_string());
-    };
-    let place = place(repo);
-    let time = audit::now_rfc3339();
-    let mut events = audit::events(&place, report.findings, report.block_severity);
-    for (finding, exception) in allowed {
-        let kind = match exception.kind {
-            ExceptionKind::Inline => audit::EventKind::AllowedInline,
-            _ => audit::EventKind::Ignored,
-        };
-        events.push(audit::event(&place, &time, kind, finding, Some(exception.to_string())));
-    }
-    for finding in bypass.map(|b| b.findings.as_slice()).unwrap_or_default() {
-        let reason = bypass.map(|b| b.reason.clone());
-        events.push(audit::event(&place, &time, audit::EventKind::Bypassed, finding, reason));
-    }
-    match log.append(&events) {
-        Ok(()) => None,
-        Err(e) => Some(format!("could not write the audit log {}: {e}", log.path().display())),
-    }
-}
-
-/// The repository (remote `origin` without credentials, else the work-tree path) and branch.
-fn place(repo: &Repository) -> audit::Place {
-    let remote = repo.find_remote("origin").ok().and_then(|r| r.url().map(audit::strip_credentials));
-    let repository = remote.unwrap_or_else(|| {
-        let dir = repo.workdir().unwrap_or_else(|| repo.path());
-        dir.to_string_lossy().trim_end_matches('/').to_string()
-    });
-    let branch = match repo.find_reference("HEAD") {
-        Ok(head) => match head.symbolic_target() {
-            Some(target) => target.strip_prefix("refs/heads/").unwrap_or(target).to_string(),
-            None => "(detached)".to_string(),
-        },
-        Err(_) => "(unknown)".to_string(),
-    };
-    audit::Place { repository, branch }
 }

@@ -49,7 +49,7 @@ pub fn run(args: &PrePushArgs, env: &Env, color: ColorChoice, verbose: bool) -> 
         show_secrets: false,
     };
     // Recorded before anything is printed, so a closed stderr cannot lose the event.
-    let audit_problem = super::pre_commit::record(env, &repo, &report, &collected.allowed, bypass.as_ref());
+    let audit_problem = super::record_audit(env, &repo, &report, &collected.allowed, bypass.as_ref());
     term::apply(color, env, Stream::Stderr);
     let mut err = std::io::BufWriter::new(std::io::stderr().lock());
     report::human::write(&mut err, &report).context("writing the report")?;

@@ -205,20 +205,12 @@ pub fn generate(seed: u64) -> Result<Vec<Sample>> {
         for template in rule.negative_examples {
             let (path, body) = split_path(template);
             let example = expand(body, &mut rng).map_err(|e| anyhow!("{}: {e}", rule.id))?;
-            if rule.regex.is_none() || path.is_some() {
-                let text = if rule.regex.is_none() { "placeholder=1\n".to_string() } else { example.text };
-                let path = path.unwrap_or_default().to_string();
-                samples.push(Sample {
-                    path,
-                    text,
-                    label: None,
-                    negative_for: Some(rule.family),
-                    source: "rule-negative",
-                });
-                continue;
-            }
-            let kind = KINDS[rng.below(KINDS.len())];
-            let (path, text) = wrap_verbatim(kind, &example.text, &mut rng);
+            // Path rules are judged on the named path; content rules inside a realistic file.
+            let (path, text) = match (rule.regex, path) {
+                (None, path) => (path.unwrap_or_default().to_string(), "placeholder=1\n".to_string()),
+                (Some(_), Some(path)) => (path.to_string(), example.text),
+                (Some(_), None) => wrap_verbatim(KINDS[rng.below(KINDS.len())], &example.text, &mut rng),
+            };
             samples.push(Sample {
                 path,
                 text,
