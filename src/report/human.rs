@@ -281,6 +281,10 @@ pub fn write_summary(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()>
     if !stats.too_large_skipped.is_empty() {
         line.push_str(&format!(", {} too large skipped", stats.too_large_skipped.len()));
     }
+    if !stats.submodules_skipped.is_empty() {
+        let n = stats.submodules_skipped.len();
+        line.push_str(&format!(", {n} submodule{} not descended into", plural(n)));
+    }
     if stats.commits_scanned > 0 {
         line.push_str(&format!(" across {} commit{}", stats.commits_scanned, plural(stats.commits_scanned)));
     }

@@ -11,3 +11,4 @@ mod pre_push;
 mod redact;
 mod report;
 mod scan;
+mod states;
