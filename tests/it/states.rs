@@ -308,8 +308,8 @@ fn a_stopped_rebase_checks_what_is_committed_during_it() {
     assert!(reports(&run, "t.txt", 4, "aws.access-key-id"), "{}", run.stderr);
     run.assert_no_leak(&key);
 
-    // A clean resolution continues. (`git rebase --continue` itself commits without the
-    // pre-commit hook, as git does for every rebase pick; pre-push is the net for those.)
+    // A clean resolution continues (`rebase --continue` itself runs no pre-commit hook; see
+    // `picks_that_skip_pre_commit_are_caught_at_push`).
     repo.write("t.txt", "base\nmain\ntopic\n");
     repo.add(&["t.txt"]);
     let run = repo.commit(&["-m", "resolved"]);
@@ -386,13 +386,43 @@ fn a_cherry_pick_in_progress_checks_its_resolution() {
     repo.add(&["c.txt"]);
     let run = repo.commit(&["--no-edit"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
+}
 
-    // A clean pick (no conflict) goes through the hook and passes.
-    repo.git(&["checkout", "-q", "-b", "side2", "HEAD~1"]);
-    let clean = repo.commit_file("other.txt", "other\n", "other");
+/// git runs no pre-commit hook for the commits that `rebase --continue` and `cherry-pick`
+/// (without a conflict) make themselves: a secret can enter that way, and the pre-push hook is
+/// the net that catches it.
+#[test]
+fn picks_that_skip_pre_commit_are_caught_at_push() {
+    let repo = pushed_repo();
+    let mut fakes = Fakes::new(823);
+    let picked_key = fakes.aws_key_id();
+    repo.git(&["checkout", "-q", "-b", "side"]);
+    let picked = repo.commit_file("p.cfg", &format!("a\nkey = {picked_key}\n"), "side (no-verify)");
     repo.git(&["checkout", "-q", "main"]);
-    let run = Run::from(repo.git_output(&["cherry-pick", &clean]));
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = Run::from(repo.git_output(&["cherry-pick", &picked]));
+    assert_eq!(run.code, 0, "git ran a pre-commit hook for a cherry-pick after all: {}", run.stderr);
+    let run = repo.push(&["origin", "main"]);
+    assert_ne!(run.code, 0, "a cherry-picked secret was pushed");
+    assert!(reports(&run, "p.cfg", 2, "aws.access-key-id"), "{}", run.stderr);
+    run.assert_no_leak(&picked_key);
+    repo.git(&["reset", "-q", "--hard", "origin/main"]);
+
+    repo.git(&["checkout", "-q", "-b", "topic"]);
+    repo.commit_file("t.txt", "base\ntopic\n", "topic");
+    repo.git(&["checkout", "-q", "main"]);
+    repo.commit_file("t.txt", "base\nmain\n", "main");
+    repo.git(&["checkout", "-q", "topic"]);
+    assert!(!repo.git_output(&["rebase", "main"]).status.success(), "expected a conflict");
+    let key = fakes.aws_key_id();
+    repo.write("t.txt", format!("base\nmain\ntopic\nkey = {key}\n"));
+    repo.add(&["t.txt"]);
+    let out =
+        repo.command("git").env("GIT_EDITOR", "true").args(["rebase", "--continue"]).output().expect("git");
+    assert!(out.status.success(), "git ran a pre-commit hook for rebase --continue after all");
+    let run = repo.push(&["origin", "topic"]);
+    assert_ne!(run.code, 0, "a secret resolved into a rebase pick was pushed");
+    assert!(reports(&run, "t.txt", 4, "aws.access-key-id"), "{}", run.stderr);
+    run.assert_no_leak(&key);
 }
 
 #[test]
@@ -842,6 +872,7 @@ fn a_repository_policy_cannot_name_a_program_to_run() {
     repo.add(&["a.txt"]);
     let run = repo.leakgate(&["pre-commit"]);
     assert_eq!(run.code, 2, "{}", run.all());
+    assert!(run.stderr.contains("is unknown"), "{}", run.stderr);
     assert!(!repo.path("pwned").exists());
     repo.write(".leakgate.toml", "hook = \"sh -c 'touch pwned'\"\n");
     let run = repo.leakgate(&["pre-commit"]);
