@@ -505,8 +505,14 @@ fn a_non_utf8_file_name_is_named_in_the_finding() {
         let run = repo.commit(&["-m", "latin1 name"]);
         assert_ne!(run.code, 0, "{}", run.stderr);
         assert!(reports(&run, "caf\u{fffd}-conf.txt", 2, "aws.access-key-id"), "{}", run.stderr);
+        assert!(run.stderr.contains("git restore --staged 'caf*-conf.txt'"), "{}", run.stderr);
         run.assert_no_leak(&key);
     }
+    // The suggested command (a pathspec glob) really names the file.
+    repo.git(&["restore", "--staged", "caf*-conf.txt"]);
+    let run = repo.commit(&["-m", "nothing staged but the old commit"]);
+    assert_ne!(run.code, 0, "nothing to commit, git refuses");
+    assert!(!run.stderr.contains("aws.access-key-id"), "the file is still staged: {}", run.stderr);
 }
 
 #[cfg(unix)]
