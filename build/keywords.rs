@@ -46,7 +46,7 @@ pub fn emit(keywords: &[(String, Vec<usize>)]) -> String {
     // Failure links breadth first, completing every transition (a full DFA) and every state's
     // output with its failure state's.
     let states = goto.len();
-    assert!(states < usize::from(u16::MAX), "keyword automaton too large for u16 states");
+    assert!(states * stride < u32::MAX as usize, "keyword automaton too large");
     let mut next = vec![0usize; states * stride];
     let mut fail = vec![0usize; states];
     let mut out: Vec<Vec<usize>> = ends.clone();
@@ -94,9 +94,10 @@ pub fn emit(keywords: &[(String, Vec<usize>)]) -> String {
         writeln!(v, "pub static {name}: &[{ty}] = &[{}];", items.join(",")).expect("write");
     };
     writeln!(s, "pub const STRIDE: usize = {stride};").expect("write");
-    writeln!(s, "pub const FIRST_MATCH: usize = {first_match};").expect("write");
+    writeln!(s, "pub const FIRST_MATCH: usize = {};", first_match * stride).expect("write");
     list(&mut s, "CLASSES", "u8", &mut classes.iter().map(|&c| usize::from(c)));
-    list(&mut s, "NEXT", "u16", &mut next.iter().copied());
+    // Premultiplied: a transition holds its target's row offset, saving the scan loop a multiply.
+    list(&mut s, "NEXT", "u32", &mut next.iter().map(|&to| to * stride));
     let mut starts = vec![0usize];
     for o in &out {
         starts.push(starts.last().copied().unwrap_or(0) + o.len());

@@ -12,7 +12,12 @@ use crate::rules::{hircode, RuleDef, BUILTIN};
 use crate::secret::Secret;
 use crate::source::Fragment;
 
-/// Bytes a rule's pattern scans in its cheap-to-compile form before the engine compiles the
+/// Bytes of keyword lines a single-line rule scans with the backtracker alone (cheapest to build,
+/// a few hundred instructions per byte) before the engine builds its lazy DFA (a few hundred
+/// microseconds to build and warm, then a few instructions per byte).
+const LINES_UNTIL: u64 = 16 << 10;
+
+/// Bytes a rule's pattern scans in its cheap-to-compile forms before the engine compiles the
 /// prefiltered form, which costs about twice as much to build and searches large inputs faster.
 const PREFILTER_AFTER: u64 = 1 << 20;
 
@@ -40,9 +45,10 @@ struct CustomKeywords {
     rules: Vec<Vec<usize>>,
 }
 
-/// One rule's pattern, in its cheap and its prefiltered form, each compiled on first use.
+/// One rule's pattern in each [`Tier`], each compiled on first use.
 #[derive(Default)]
 struct TieredRegex {
+    lines: OnceLock<Result<meta::Regex, String>>,
     light: OnceLock<Result<meta::Regex, String>>,
     full: OnceLock<Result<meta::Regex, String>>,
     scanned: AtomicU64,
@@ -249,8 +255,8 @@ impl TieredRegex {
         let seen = self.scanned.fetch_add(len as u64, Ordering::Relaxed) + len as u64;
         let (cell, tier) = if seen > PREFILTER_AFTER {
             (&self.full, Tier::Full)
-        } else if rule.single_line {
-            (&self.light, Tier::Lines)
+        } else if rule.single_line && seen <= LINES_UNTIL {
+            (&self.lines, Tier::Lines)
         } else {
             (&self.light, Tier::Light)
         };
@@ -267,7 +273,8 @@ enum Tier {
     /// limit): cheapest to build, slow per byte but quick on the few short lines a single-line
     /// rule runs on.
     Lines,
-    /// Adds the lazy DFA (and the reverse NFA it needs): for whole fragments.
+    /// Adds the lazy DFA (and the reverse NFA it needs): for whole fragments, and for keyword
+    /// lines past [`LINES_UNTIL`].
     Light,
     /// Adds literal prefilters and the one-pass and backtracking engines: for rules that have
     /// scanned enough bytes to pay for them.

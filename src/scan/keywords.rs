@@ -9,12 +9,14 @@ mod table {
 /// Calls `hit(keyword, start, end)` for every occurrence of a built-in keyword in `text`,
 /// overlapping ones included, matched ASCII case-insensitively, in order of their end.
 pub fn for_each_hit(text: &[u8], mut hit: impl FnMut(usize, usize, usize)) {
+    // `state` is a row offset in `NEXT` (state number times `STRIDE`).
     let mut state = 0usize;
     for (at, &byte) in text.iter().enumerate() {
         let class = usize::from(table::CLASSES[usize::from(byte)]);
-        state = usize::from(table::NEXT[state * table::STRIDE + class]);
+        state = table::NEXT[state + class] as usize;
         if state >= table::FIRST_MATCH {
-            let outputs = table::OUT_START[state] as usize..table::OUT_START[state + 1] as usize;
+            let number = state / table::STRIDE;
+            let outputs = table::OUT_START[number] as usize..table::OUT_START[number + 1] as usize;
             for &keyword in &table::OUT[outputs] {
                 let keyword = usize::from(keyword);
                 hit(keyword, at + 1 - usize::from(table::LENGTHS[keyword]), at + 1);
