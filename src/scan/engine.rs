@@ -32,6 +32,8 @@ pub struct Engine {
     rules: Vec<&'static RuleDef>,
     /// For each built-in rule (index in [`BUILTIN`]), its index here, if this engine runs it.
     from_builtin: Vec<Option<usize>>,
+    /// The rules that flag a file by its path alone.
+    path_only: Vec<usize>,
     /// The keywords of the content rules that are not built in (custom rules).
     custom: Option<CustomKeywords>,
     regexes: Vec<TieredRegex>,
@@ -91,8 +93,11 @@ impl Engine {
             Some(CustomKeywords { automaton, rules: custom_rules })
         };
         let n = rules.len();
+        let path_only =
+            rules.iter().enumerate().filter(|(_, r)| r.regex.is_none() && r.path.is_some()).map(|(i, _)| i).collect();
         Ok(Engine {
             rules,
+            path_only,
             from_builtin,
             custom,
             regexes: (0..n).map(|_| TieredRegex::default()).collect(),
@@ -171,9 +176,10 @@ impl Engine {
         out: &mut Vec<Finding>,
     ) -> Result<()> {
         let lower = path.to_ascii_lowercase();
-        for (index, rule) in self.rules.iter().enumerate() {
+        for &index in &self.path_only {
+            let rule = self.rules[index];
             let literal = rule.keywords.is_empty() || rule.keywords.iter().any(|k| lower.contains(k));
-            if rule.regex.is_none() && rule.path.is_some() && literal && self.path_applies(index, path)? {
+            if literal && self.path_applies(index, path)? {
                 let secret = Secret::new(path.as_bytes());
                 out.push(Finding {
                     rule,

@@ -54,14 +54,14 @@ where
     F: Fn() -> S + Sync,
 {
     let changes = select(repo, index_file, only)?;
-    let threads = rayon::current_num_threads();
-    if changes.len() < PARALLEL_FROM || threads < 2 {
+    // Asking rayon for its thread count starts its pool: only for a large change.
+    if changes.len() < PARALLEL_FROM || rayon::current_num_threads() < 2 {
         let mut sink = new_sink();
         let mut stats = SourceStats::default();
         scan_changes(repo, &changes, &Origin::Index, limits, None, &mut sink, &mut stats)?;
         return Ok((vec![sink], stats));
     }
-    let chunk = changes.len().div_ceil(threads * 4);
+    let chunk = changes.len().div_ceil(rayon::current_num_threads() * 4);
     let parts: Vec<(S, SourceStats)> = changes
         .par_chunks(chunk)
         .map(|part| {
