@@ -1,9 +1,10 @@
+use std::cmp::Ordering;
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use git2::{Commit, DiffFindOptions, DiffOptions, Oid, Repository, Tree};
+use git2::{Commit, DiffFindOptions, DiffOptions, FileMode, Oid, Repository, Tree, TreeEntry};
 
-use super::staged::{changes_from_diff, Change};
+use super::staged::{changes_from_diff, Change, ChangeKind};
 
 /// What a commit itself changes: its tree against its first parent's (the empty tree for a
 /// root commit, or when the parent is missing at a shallow-clone boundary — scanning more, never
@@ -17,15 +18,15 @@ pub fn commit_changes(repo: &Repository, commit: &Commit<'_>) -> Result<Vec<Chan
     let parent_trees: Vec<Option<Tree<'_>>> =
         (0..commit.parent_count()).map(|i| commit.parent(i).ok().and_then(|p| p.tree().ok())).collect();
     let first = parent_trees.first().and_then(Option::as_ref);
-    let mut opts = DiffOptions::new();
-    opts.include_typechange(true).skip_binary_check(true).context_lines(0);
-    let mut diff = repo
-        .diff_tree_to_tree(first, Some(&tree), Some(&mut opts))
-        .with_context(|| format!("diffing commit {}", commit.id()))?;
-    let mut find = DiffFindOptions::new();
-    find.renames(true).copies(false);
-    diff.find_similar(Some(&mut find)).context("detecting renamed files")?;
-    let mut changes = changes_from_diff(&diff);
+    let mut changes = Vec::new();
+    let mut removed = false;
+    tree_changes(repo, first, &tree, &mut String::new(), &mut changes, &mut removed)?;
+    let added = changes.iter().any(|c| c.old.is_none());
+    if removed && added {
+        // Files went and came: let libgit2 pair the renames, so that a renamed file's old lines
+        // do not count as added.
+        changes = diff_with_renames(repo, commit, first, &tree)?;
+    }
     let others: Vec<&Tree<'_>> = parent_trees.iter().skip(1).flatten().collect();
     if !others.is_empty() {
         for change in &mut changes {
@@ -34,6 +35,114 @@ pub fn commit_changes(repo: &Repository, commit: &Commit<'_>) -> Result<Vec<Chan
         }
     }
     Ok(changes)
+}
+
+/// The files that differ between `old` and `new`, walking only into subtrees whose ids differ
+/// (libgit2's tree diff walks every entry of both trees, which dominated history scans). Sets
+/// `removed` when a file of `old` is gone from `new`.
+fn tree_changes(
+    repo: &Repository,
+    old: Option<&Tree<'_>>,
+    new: &Tree<'_>,
+    prefix: &mut String,
+    out: &mut Vec<Change>,
+    removed: &mut bool,
+) -> Result<()> {
+    // Both trees list their entries in git's order: a merge join pairs them by name.
+    let mut before = old.map(|t| t.iter()).into_iter().flatten().peekable();
+    for entry in new.iter() {
+        let mut previous = None;
+        while let Some(candidate) = before.peek() {
+            match git_order(candidate, &entry) {
+                Ordering::Less => {
+                    *removed = true;
+                    before.next();
+                }
+                Ordering::Equal => {
+                    previous = before.next().map(|e| (e.id(), e.filemode_raw()));
+                    break;
+                }
+                Ordering::Greater => break,
+            }
+        }
+        let (id, mode) = (entry.id(), entry.filemode_raw());
+        if previous == Some((id, mode)) {
+            continue;
+        }
+        let length = prefix.len();
+        prefix.push_str(&String::from_utf8_lossy(entry.name_bytes()));
+        if mode == TREE {
+            let subtree = repo.find_tree(id).with_context(|| format!("reading the tree of {prefix}"))?;
+            let old_subtree = match previous {
+                Some((old_id, TREE)) => {
+                    Some(repo.find_tree(old_id).with_context(|| format!("reading the tree of {prefix}"))?)
+                }
+                _ => None,
+            };
+            prefix.push('/');
+            tree_changes(repo, old_subtree.as_ref(), &subtree, prefix, out, removed)?;
+        } else {
+            // A mode-only change is listed too (as git does); its content has no added lines.
+            let old_blob = previous.filter(|&(_, m)| is_content_mode(m)).map(|(old_id, _)| old_id);
+            let kind = if mode == i32::from(FileMode::Commit) {
+                ChangeKind::Submodule
+            } else if mode == i32::from(FileMode::Link) {
+                ChangeKind::Symlink
+            } else {
+                ChangeKind::File
+            };
+            out.push(Change {
+                path: prefix.clone(),
+                old: old_blob,
+                new: id,
+                kind,
+                other_parents: Vec::new(),
+            });
+        }
+        prefix.truncate(length);
+    }
+    if before.next().is_some() {
+        *removed = true;
+    }
+    Ok(())
+}
+
+const TREE: i32 = 0o040000;
+
+/// Git's order of tree entries: by name, a subtree's name compared as if it ended with `/`.
+fn git_order(a: &TreeEntry<'_>, b: &TreeEntry<'_>) -> Ordering {
+    let (an, bn) = (a.name_bytes(), b.name_bytes());
+    let common = an.len().min(bn.len());
+    an[..common].cmp(&bn[..common]).then_with(|| {
+        let next = |name: &[u8], e: &TreeEntry<'_>| {
+            name.get(common).copied().or((e.filemode_raw() == TREE).then_some(b'/'))
+        };
+        next(an, a).cmp(&next(bn, b))
+    })
+}
+
+fn is_content_mode(mode: i32) -> bool {
+    [FileMode::Blob, FileMode::BlobExecutable, FileMode::BlobGroupWritable, FileMode::Link]
+        .iter()
+        .any(|&m| i32::from(m) == mode)
+}
+
+/// libgit2's tree diff with rename detection, for commits that remove and add files.
+fn diff_with_renames(
+    repo: &Repository,
+    commit: &Commit<'_>,
+    first: Option<&Tree<'_>>,
+    tree: &Tree<'_>,
+) -> Result<Vec<Change>> {
+    let mut opts = DiffOptions::new();
+    opts.include_typechange(true).skip_binary_check(true).context_lines(0);
+    let mut diff = repo
+        .diff_tree_to_tree(first, Some(tree), Some(&mut opts))
+        .with_context(|| format!("diffing commit {}", commit.id()))?;
+    let mut find = DiffFindOptions::new();
+    find.renames(true).copies(false);
+    diff.find_similar(Some(&mut find)).context("detecting renamed files")?;
+    Ok(changes_from_diff(&diff))
 }
 
 /// One-line facts about a commit for reports: short id, author name, subject.
@@ -52,4 +161,89 @@ pub fn peel_commit(repo: &Repository, oid: Oid) -> Result<Commit<'_>> {
     let object =
         repo.find_object(oid, None).with_context(|| format!("object {oid} is not in this repository"))?;
     object.peel_to_commit().with_context(|| format!("object {oid} is not a commit and does not point at one"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::process::Command;
+
+    fn git(dir: &Path, args: &[&str]) {
+        let status = Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.com")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.com")
+            .status()
+            .expect("git runs");
+        assert!(status.success(), "git {args:?}");
+    }
+
+    fn write(dir: &Path, path: &str, text: &str) {
+        let path = dir.join(path);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    }
+
+    fn key(c: &Change) -> (String, Option<Oid>, Oid, ChangeKind) {
+        (c.path.clone(), c.old, c.new, c.kind)
+    }
+
+    /// The tree walk that skips identical subtrees finds what libgit2's tree diff finds, commit
+    /// by commit, through nested edits, new and deleted directories, a file that becomes a
+    /// directory, a symlink, a mode change and a submodule pointer.
+    #[test]
+    fn tree_walk_matches_libgit2_diff() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path();
+        git(dir, &["init", "-q", "-b", "main"]);
+        write(dir, "a/b/c.txt", "one\n");
+        write(dir, "a/b/d.txt", "two\n");
+        write(dir, "top.txt", "top\n");
+        write(dir, "x", "file\n");
+        git(dir, &["add", "-A"]);
+        git(dir, &["commit", "-qm", "root"]);
+        write(dir, "a/b/c.txt", "one\nmore\n");
+        write(dir, "a/new/e.txt", "three\n");
+        git(dir, &["add", "-A"]);
+        git(dir, &["commit", "-qm", "nested edit and new dir"]);
+        std::fs::remove_file(dir.join("x")).expect("rm");
+        write(dir, "x/inside.txt", "now a dir\n");
+        std::os::unix::fs::symlink("top.txt", dir.join("link")).expect("symlink");
+        git(dir, &["add", "-A"]);
+        git(dir, &["update-index", "--chmod=+x", "top.txt"]);
+        git(dir, &["commit", "-qm", "typechange, symlink, mode"]);
+        std::fs::remove_dir_all(dir.join("a/new")).expect("rm dir");
+        write(dir, "top.txt", "top\nedited\n");
+        git(dir, &["add", "-A"]);
+        let gitlink = "160000,1111111111111111111111111111111111111111,sub";
+        git(dir, &["update-index", "--add", "--cacheinfo", gitlink]);
+        git(dir, &["commit", "-qm", "deleted dir, submodule"]);
+
+        let repo = Repository::open(dir).expect("repo");
+        let mut walk = repo.revwalk().expect("revwalk");
+        walk.push_head().expect("head");
+        let mut checked = 0;
+        for oid in walk {
+            let commit = repo.find_commit(oid.expect("oid")).expect("commit");
+            let tree = commit.tree().expect("tree");
+            let parent = commit.parent(0).ok().map(|p| p.tree().expect("parent tree"));
+            let mut walked = Vec::new();
+            let mut removed = false;
+            tree_changes(&repo, parent.as_ref(), &tree, &mut String::new(), &mut walked, &mut removed)
+                .expect("walk");
+            let diffed = diff_with_renames(&repo, &commit, parent.as_ref(), &tree).expect("diff");
+            let mut walked: Vec<_> = walked.iter().map(key).collect();
+            let mut diffed: Vec<_> = diffed.iter().map(key).collect();
+            walked.sort();
+            diffed.sort();
+            assert_eq!(walked, diffed, "commit {:?}", commit.summary());
+            checked += 1;
+        }
+        assert_eq!(checked, 4);
+    }
 }

@@ -1,7 +1,5 @@
 use std::ops::Range;
 
-use anyhow::Result;
-use git2::Blob;
 use imara_diff::intern::InternedInput;
 use imara_diff::sources::byte_lines_with_terminator;
 use imara_diff::{diff, Algorithm};
@@ -20,14 +18,6 @@ pub struct LineRange {
 ///
 /// imara-diff rather than libgit2's diff: libgit2 hashes both buffers (SHA-1 with collision
 /// detection) before diffing, which cost a tenth of a large commit's scan.
-///
-/// # Errors
-/// None today; kept fallible so callers treat a diff like the other git reads.
-pub fn added_lines(old: &Blob<'_>, new: &Blob<'_>) -> Result<Vec<LineRange>> {
-    Ok(added_line_runs(old.content(), new.content()))
-}
-
-/// [`added_lines`] on two buffers.
 pub fn added_line_runs(old: &[u8], new: &[u8]) -> Vec<LineRange> {
     let input = InternedInput::new(byte_lines_with_terminator(old), byte_lines_with_terminator(new));
     let mut runs = Vec::new();

@@ -6,7 +6,7 @@ use anyhow::{bail, Context, Result};
 use git2::{Delta, DiffFindOptions, DiffOptions, FileMode, Index, ObjectType, Oid, Repository, Tree};
 
 /// What kind of entry a staged change is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ChangeKind {
     /// A regular (or executable) file.
     File,

@@ -93,8 +93,12 @@ impl Engine {
             Some(CustomKeywords { automaton, rules: custom_rules })
         };
         let n = rules.len();
-        let path_only =
-            rules.iter().enumerate().filter(|(_, r)| r.regex.is_none() && r.path.is_some()).map(|(i, _)| i).collect();
+        let path_only = rules
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.regex.is_none() && r.path.is_some())
+            .map(|(i, _)| i)
+            .collect();
         Ok(Engine {
             rules,
             path_only,

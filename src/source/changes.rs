@@ -1,6 +1,7 @@
 //! Turning changed blobs into fragments: shared by the staged diff and by commit scans.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::rc::Rc;
 use std::sync::Mutex;
 
 use anyhow::{Context, Result};
@@ -13,6 +14,50 @@ use crate::git::{self, Change, ChangeKind, LineRange};
 /// reached through several commits (cherry-picks, rebased branches) is read once.
 pub type SeenPairs = Mutex<HashSet<(Option<Oid>, Oid)>>;
 
+/// What one worker of a bulk scan shares with the others (the blob pairs already scanned) and
+/// keeps for itself (the blobs it read last).
+pub struct Bulk<'a> {
+    /// Blob pairs already scanned by any worker.
+    pub seen: &'a SeenPairs,
+    /// This worker's recently read blobs.
+    pub cache: BlobCache,
+}
+
+/// Recently read blob contents, by id. In a history, a file's previous version is usually the
+/// one the same worker read for an earlier commit of its run, so a commit's diff reads each
+/// version once instead of twice.
+#[derive(Default)]
+pub struct BlobCache {
+    blobs: HashMap<Oid, Rc<[u8]>>,
+    order: VecDeque<Oid>,
+    bytes: usize,
+}
+
+impl BlobCache {
+    /// Bytes kept at most; the oldest blobs go first.
+    const MAX_BYTES: usize = 32 << 20;
+
+    fn get_or_read(&mut self, repo: &Repository, oid: Oid, path: &str) -> Result<Rc<[u8]>> {
+        if let Some(content) = self.blobs.get(&oid) {
+            return Ok(Rc::clone(content));
+        }
+        let blob = repo.find_blob(oid).with_context(|| format!("reading a version of {path} ({oid})"))?;
+        let content: Rc<[u8]> = Rc::from(blob.content());
+        if content.len() <= Self::MAX_BYTES / 4 {
+            self.bytes += content.len();
+            self.blobs.insert(oid, Rc::clone(&content));
+            self.order.push_back(oid);
+            while self.bytes > Self::MAX_BYTES {
+                let Some(old) = self.order.pop_front() else { break };
+                if let Some(evicted) = self.blobs.remove(&old) {
+                    self.bytes -= evicted.len();
+                }
+            }
+        }
+        Ok(content)
+    }
+}
+
 /// Scans the added lines of every change.
 ///
 /// # Errors
@@ -22,7 +67,7 @@ pub fn scan_changes(
     changes: &[Change],
     origin: &Origin,
     limits: Limits,
-    seen: Option<&SeenPairs>,
+    mut bulk: Option<&mut Bulk<'_>>,
     sink: &mut dyn Sink,
     stats: &mut SourceStats,
 ) -> Result<()> {
@@ -32,24 +77,27 @@ pub fn scan_changes(
             stats.submodules_skipped.push(change.path.clone());
             continue;
         }
-        if let Some(seen) = seen {
-            let fresh = seen.lock().map_or(true, |mut s| s.insert((change.old, change.new)));
+        if let Some(bulk) = &bulk {
+            let fresh = bulk.seen.lock().map_or(true, |mut s| s.insert((change.old, change.new)));
             if !fresh {
                 continue;
             }
         }
         sink.file(&change.path, origin)?;
-        scan_change(repo, &odb, change, origin, limits, sink, stats)?;
+        let cache = bulk.as_deref_mut().map(|b| &mut b.cache);
+        scan_change(repo, &odb, change, origin, limits, cache, sink, stats)?;
     }
     Ok(())
 }
 
+#[allow(clippy::too_many_arguments)]
 fn scan_change(
     repo: &Repository,
     odb: &Odb<'_>,
     change: &Change,
     origin: &Origin,
     limits: Limits,
+    cache: Option<&mut BlobCache>,
     sink: &mut dyn Sink,
     stats: &mut SourceStats,
 ) -> Result<()> {
@@ -60,15 +108,36 @@ fn scan_change(
         stats.too_large_skipped.push((change.path.clone(), size as u64));
         return Ok(());
     }
-    let blob = repo.find_blob(change.new).with_context(|| format!("reading the blob of {}", change.path))?;
-    let content = blob.content();
-    if is_binary(content) {
-        stats.binary_skipped.push(change.path.clone());
-        return Ok(());
+    match cache {
+        Some(cache) => {
+            let content = cache.get_or_read(repo, change.new, &change.path)?;
+            if is_binary(&content) {
+                stats.binary_skipped.push(change.path.clone());
+                return Ok(());
+            }
+            let ranges = added_ranges(change, &content, |oid| cache.get_or_read(repo, oid, &change.path))?;
+            stats.files_scanned += 1;
+            emit(&content, ranges.as_deref(), &change.path, origin, sink, stats)
+        }
+        None => {
+            let blob =
+                repo.find_blob(change.new).with_context(|| format!("reading the blob of {}", change.path))?;
+            let content = blob.content();
+            if is_binary(content) {
+                stats.binary_skipped.push(change.path.clone());
+                return Ok(());
+            }
+            let read_old = |oid: Oid| {
+                let old = repo
+                    .find_blob(oid)
+                    .with_context(|| format!("reading the previous version of {}", change.path))?;
+                Ok(old.content().to_vec())
+            };
+            let ranges = added_ranges(change, content, read_old)?;
+            stats.files_scanned += 1;
+            emit(content, ranges.as_deref(), &change.path, origin, sink, stats)
+        }
     }
-    let ranges = added_ranges(repo, change, &blob)?;
-    stats.files_scanned += 1;
-    emit(content, ranges.as_deref(), &change.path, origin, sink, stats)
 }
 
 /// Hands each run of lines to the sink as one fragment; `None` means the whole content.
@@ -102,16 +171,18 @@ fn emit(
 
 /// The lines of `content` that are new: relative to the previous version, and for a merge
 /// relative to every other parent too. `None` means every line.
-fn added_ranges(repo: &Repository, change: &Change, new: &git2::Blob<'_>) -> Result<Option<Vec<LineRange>>> {
+fn added_ranges<B: AsRef<[u8]>>(
+    change: &Change,
+    new: &[u8],
+    mut read: impl FnMut(Oid) -> Result<B>,
+) -> Result<Option<Vec<LineRange>>> {
     let mut ranges: Option<Vec<LineRange>> = None;
     for parent_blob in change.old.iter().chain(change.other_parents.iter().flatten()) {
         if *parent_blob == change.new {
             return Ok(Some(Vec::new()));
         }
-        let old = repo
-            .find_blob(*parent_blob)
-            .with_context(|| format!("reading the previous version of {}", change.path))?;
-        let added = git::added_lines(&old, new)?;
+        let old = read(*parent_blob)?;
+        let added = git::added_line_runs(old.as_ref(), new);
         ranges = Some(match ranges {
             None => added,
             Some(previous) => intersect(&previous, &added),

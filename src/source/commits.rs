@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use git2::{Oid, Repository};
 use rayon::prelude::*;
 
-use super::changes::{scan_changes, SeenPairs};
+use super::changes::{scan_changes, BlobCache, Bulk, SeenPairs};
 use super::{CommitInfo, Limits, Origin, Sink, SourceStats};
 use crate::git;
 
@@ -41,8 +41,9 @@ where
                 .with_context(|| format!("opening the repository at {}", git_dir.display()))?;
             let mut sink = new_sink();
             let mut stats = SourceStats::default();
+            let mut bulk = Bulk { seen: &seen, cache: BlobCache::default() };
             for &oid in part {
-                scan_commit(&repo, oid, limits, &seen, &mut sink, &mut stats)?;
+                scan_commit(&repo, oid, limits, &mut bulk, &mut sink, &mut stats)?;
                 let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
                 progress(n);
             }
@@ -62,7 +63,7 @@ fn scan_commit(
     repo: &Repository,
     oid: Oid,
     limits: Limits,
-    seen: &SeenPairs,
+    bulk: &mut Bulk<'_>,
     sink: &mut dyn Sink,
     stats: &mut SourceStats,
 ) -> Result<()> {
@@ -71,5 +72,5 @@ fn scan_commit(
     let origin = Origin::Commit(Arc::new(CommitInfo { id, author, summary }));
     let changes = git::commit_changes(repo, &commit)?;
     stats.commits_scanned += 1;
-    scan_changes(repo, &changes, &origin, limits, Some(seen), sink, stats)
+    scan_changes(repo, &changes, &origin, limits, Some(bulk), sink, stats)
 }
