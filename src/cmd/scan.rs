@@ -99,7 +99,10 @@ fn scan_content(
         }
         _ => {
             let paths = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
-            source::paths::scan(&paths, limits, &mut collector)?
+            let (parts, stats) =
+                source::paths::scan_parallel(&paths, limits, || Collector::filtered(&engine, &filter))?;
+            collector = Collector::merge(parts, &engine, Some(&filter));
+            stats
         }
     };
     Ok((collector.findings, stats))

@@ -1,11 +1,15 @@
 //! Files and directories on disk: walked like ripgrep does (`.gitignore` respected, the `.git`
 //! directory skipped, hidden files such as `.env` included), each file scanned whole.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use rayon::prelude::*;
 
 use super::{is_binary, Fragment, Limits, Origin, Sink, SourceStats};
+
+/// Files from which [`scan_parallel`] spreads the work over every core.
+const PARALLEL_FROM: usize = 64;
 
 /// Scans every file under `roots`.
 ///
@@ -13,7 +17,60 @@ use super::{is_binary, Fragment, Limits, Origin, Sink, SourceStats};
 /// A root does not exist or a file cannot be read.
 pub fn scan(roots: &[impl AsRef<Path>], limits: Limits, sink: &mut dyn Sink) -> Result<SourceStats> {
     let mut stats = SourceStats::default();
-    let origin = Origin::File;
+    for path in walk(roots)? {
+        scan_file(&path, limits, &Origin::File, sink, &mut stats)?;
+    }
+    Ok(stats)
+}
+
+/// [`scan`] with one sink per worker thread (made by `new_sink`) when there are many files; the
+/// sinks come back in walk order.
+///
+/// # Errors
+/// A root does not exist or a file cannot be read.
+pub fn scan_parallel<S, F>(
+    roots: &[impl AsRef<Path>],
+    limits: Limits,
+    new_sink: F,
+) -> Result<(Vec<S>, SourceStats)>
+where
+    S: Sink + Send,
+    F: Fn() -> S + Sync,
+{
+    let files = walk(roots)?;
+    if files.len() < PARALLEL_FROM || rayon::current_num_threads() < 2 {
+        let mut sink = new_sink();
+        let mut stats = SourceStats::default();
+        for path in &files {
+            scan_file(path, limits, &Origin::File, &mut sink, &mut stats)?;
+        }
+        return Ok((vec![sink], stats));
+    }
+    // Small chunks: file sizes vary a lot in a source tree.
+    let chunk = files.len().div_ceil(rayon::current_num_threads() * 16);
+    let parts: Vec<(S, SourceStats)> = files
+        .par_chunks(chunk)
+        .map(|part| {
+            let mut sink = new_sink();
+            let mut stats = SourceStats::default();
+            for path in part {
+                scan_file(path, limits, &Origin::File, &mut sink, &mut stats)?;
+            }
+            Ok((sink, stats))
+        })
+        .collect::<Result<_>>()?;
+    let mut total = SourceStats::default();
+    let mut sinks = Vec::with_capacity(parts.len());
+    for (sink, stats) in parts {
+        total.absorb(stats);
+        sinks.push(sink);
+    }
+    Ok((sinks, total))
+}
+
+/// The files under `roots`, in walk order.
+fn walk(roots: &[impl AsRef<Path>]) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
     for root in roots {
         let root = root.as_ref();
         std::fs::metadata(root).with_context(|| format!("cannot scan {}", root.display()))?;
@@ -25,13 +82,12 @@ pub fn scan(roots: &[impl AsRef<Path>], limits: Limits, sink: &mut dyn Sink) -> 
             .build();
         for entry in walker {
             let entry = entry.with_context(|| format!("walking {}", root.display()))?;
-            if !entry.file_type().is_some_and(|t| t.is_file()) {
-                continue;
+            if entry.file_type().is_some_and(|t| t.is_file()) {
+                files.push(entry.into_path());
             }
-            scan_file(entry.path(), limits, &origin, sink, &mut stats)?;
         }
     }
-    Ok(stats)
+    Ok(files)
 }
 
 fn scan_file(
