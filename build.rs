@@ -8,9 +8,23 @@ use std::path::Path;
 #[path = "src/rules/spec.rs"]
 mod spec;
 
+#[path = "src/rules/lines.rs"]
+mod lines;
+
+#[allow(dead_code)]
+#[path = "src/rules/hircode.rs"]
+mod hircode;
+
+#[path = "build/keywords.rs"]
+mod keywords;
+
 fn main() {
     let dir = Path::new("src/rules/builtin");
     println!("cargo:rerun-if-changed={}", dir.display());
+    println!("cargo:rerun-if-changed=src/rules/lines.rs");
+    println!("cargo:rerun-if-changed=src/rules/spec.rs");
+    println!("cargo:rerun-if-changed=build/keywords.rs");
+    println!("cargo:rerun-if-changed=src/rules/hircode.rs");
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .expect("src/rules/builtin exists")
         .map(|e| e.expect("readable dir entry").path())
@@ -19,6 +33,9 @@ fn main() {
     files.sort();
 
     let mut ids = std::collections::BTreeSet::new();
+    // Content rules' keywords in order of first use, each with the rules it selects.
+    let mut keyword_rules: Vec<(String, Vec<usize>)> = Vec::new();
+    let mut index = 0;
     let mut out = String::from("&[\n");
     for file in &files {
         println!("cargo:rerun-if-changed={}", file.display());
@@ -30,11 +47,24 @@ fn main() {
             check(&rule, file);
             assert!(ids.insert(rule.id.clone()), "{}: duplicate rule id {}", file.display(), rule.id);
             emit(&mut out, &rule, family);
+            if rule.regex.is_some() {
+                for keyword in &rule.keywords {
+                    let keyword = keyword.to_ascii_lowercase();
+                    assert!(keyword.len() < 256, "{}: keyword too long", rule.id);
+                    match keyword_rules.iter_mut().find(|(k, _)| *k == keyword) {
+                        Some((_, rules)) => rules.push(index),
+                        None => keyword_rules.push((keyword, vec![index])),
+                    }
+                }
+            }
+            index += 1;
         }
     }
     out.push_str("]\n");
     let dest = Path::new(&std::env::var("OUT_DIR").expect("OUT_DIR")).join("builtin_rules.rs");
     std::fs::write(dest, out).expect("write generated rules");
+    let dest = Path::new(&std::env::var("OUT_DIR").expect("OUT_DIR")).join("keyword_table.rs");
+    std::fs::write(dest, keywords::emit(&keyword_rules)).expect("write keyword table");
 }
 
 fn check(rule: &spec::RuleSpec, file: &Path) {
@@ -71,7 +101,7 @@ fn emit(out: &mut String, r: &spec::RuleSpec, family: &str) {
     writeln!(
         out,
         "RuleDef {{ id: {:?}, family: {:?}, name: {:?}, description: {:?}, severity: Severity::{}, \
-         keywords: {}, regex: {}, path: {}, entropy: {}, validator: {}, placeholders: {}, \
+         keywords: {}, regex: {}, hir: {}, single_line: {}, path: {}, entropy: {}, validator: {}, placeholders: {}, \
          revoke: {:?}, url: {:?}, instead: {:?}, examples: {}, negative_examples: {} }},",
         r.id,
         family,
@@ -80,6 +110,14 @@ fn emit(out: &mut String, r: &spec::RuleSpec, family: &str) {
         capitalize(&r.severity),
         list(&keywords),
         opt(&r.regex),
+        match &r.regex {
+            Some(pattern) => {
+                let code = hircode::compile(pattern).unwrap_or_else(|e| panic!("rule {}: {e}", r.id));
+                format!("b\"{}\"", code.iter().map(|b| format!("\\x{b:02x}")).collect::<String>())
+            }
+            None => "b\"\"".to_string(),
+        },
+        r.regex.as_deref().is_some_and(lines::single_line),
         opt(&r.path),
         match r.entropy {
             Some(e) => format!("Some({e:?}_f64)"),

@@ -28,7 +28,10 @@ fn main() -> ExitCode {
         .ok();
     }));
     let env = Env::from_process();
-    match std::panic::catch_unwind(|| cmd::run(&cli, &env)) {
+    match std::panic::catch_unwind(|| {
+        test_panic_trigger();
+        cmd::run(&cli, &env)
+    }) {
         Ok(Ok(Outcome::Clean)) => ExitCode::SUCCESS,
         Ok(Ok(Outcome::Blocked)) => ExitCode::from(1),
         Ok(Err(e)) => report_error(&cli, &e),
@@ -62,6 +65,16 @@ fn report_error(cli: &Cli, e: &anyhow::Error) -> ExitCode {
     }
     ExitCode::from(if usage { 2 } else { 3 })
 }
+
+/// Debug builds only (release builds exclude it): `LEAKGATE_TEST_PANIC` makes the command panic,
+/// so that the integration tests can check what a panic turns into (exit 3, one line).
+#[cfg(debug_assertions)]
+fn test_panic_trigger() {
+    assert!(std::env::var_os("LEAKGATE_TEST_PANIC").is_none(), "LEAKGATE_TEST_PANIC is set");
+}
+
+#[cfg(not(debug_assertions))]
+fn test_panic_trigger() {}
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain()

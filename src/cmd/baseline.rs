@@ -59,6 +59,7 @@ pub fn run(args: &BaselineArgs, env: &Env) -> Result<Outcome> {
         collector.findings
     };
     let path = root.join(IGNORE_FILE);
+    policy::confine(&root, &path).map_err(|problem| policy::PolicyError::file(&path, problem))?;
     let existing = match std::fs::read_to_string(&path) {
         Ok(text) => {
             let entries = parse_ignore_file(&path, &text)?;

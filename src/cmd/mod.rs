@@ -137,13 +137,7 @@ fn scan_commits_with(
         || Collector { filter, ..Collector::new(&engine) },
         progress,
     )?;
-    let mut all = Collected::default();
-    for sink in sinks {
-        all.findings.extend(sink.findings);
-        all.allowed.extend(sink.allowed);
-        all.refused.extend(sink.refused);
-        all.markers.extend(sink.markers);
-    }
+    let mut all = Collector::merge(sinks, &engine, filter).into_collected();
     all.findings = crate::scan::dedup_by_secret(all.findings);
     Ok((all, stats))
 }
@@ -209,6 +203,19 @@ impl<'e> Collector<'e> {
                 }
             }
         }
+    }
+
+    /// One collector holding what the per-thread collectors of a parallel scan kept, in order.
+    fn merge(parts: Vec<Collector<'e>>, engine: &'e Engine, filter: Option<&'e Filter<'e>>) -> Self {
+        let mut all = Collector { filter, ..Collector::new(engine) };
+        for part in parts {
+            all.findings.extend(part.findings);
+            all.allowed.extend(part.allowed);
+            all.refused.extend(part.refused);
+            all.markers.extend(part.markers);
+            all.policy_files_touched.extend(part.policy_files_touched);
+        }
+        all
     }
 
     fn into_collected(self) -> Collected {

@@ -31,10 +31,12 @@ pub fn run(args: &PreCommitArgs, env: &Env, color: ColorChoice, verbose: bool) -
     // pattern and its caches would cost a few percent of a typical hook run.
     let engine: &'static Engine = Box::leak(Box::new(Engine::new(policy.rules())?));
     let filter = Filter::new(&policy)?;
-    let mut collector = Collector::filtered(engine, &filter);
     let limits = Limits { max_file_bytes: policy.max_file_bytes };
-    let stats =
-        source::staged::scan(&repo, env.git_index_file.as_deref(), &args.files, limits, &mut collector)?;
+    let (parts, stats) =
+        source::staged::scan_parallel(&repo, env.git_index_file.as_deref(), &args.files, limits, || {
+            Collector::filtered(engine, &filter)
+        })?;
+    let mut collector = Collector::merge(parts, engine, Some(&filter));
     let touched = std::mem::take(&mut collector.policy_files_touched);
     let mut collected = collector.into_collected();
     let added = exceptions_added(&repo, root, env, &collected, &touched);

@@ -11,7 +11,7 @@ mod repo;
 mod staged;
 
 pub use commits::{commit_changes, describe, peel_commit};
-pub use diff::{added_lines, added_lines_in, LineRange};
+pub use diff::{added_line_runs, added_lines, LineRange};
 pub use range::{
     all_commits, is_zero, outgoing_commits, parse_push_lines, range_commits, MalformedPushLine, PushUpdate,
 };

@@ -134,7 +134,7 @@ pub fn discover_with_system(
     system: &Path,
     user: Option<PathBuf>,
 ) -> Result<Discovered, PolicyError> {
-    let mut ctx = Ctx { cache: cache_root(env), fetch, out: Discovered::default(), stack: Vec::new() };
+    let mut ctx = Ctx::new(env, fetch);
     let mut user_allowed = true;
     if system.is_file() {
         let first = ctx.out.files.len();
@@ -157,6 +157,12 @@ pub fn discover_with_system(
         }
     } else {
         if let Some(path) = &env.org_policy {
+            if path.exists() && !path.is_file() {
+                return Err(PolicyError::file(
+                    path,
+                    "LEAKGATE_ORG_POLICY names this path, which is not a file; fix the variable or unset it",
+                ));
+            }
             if !path.is_file() {
                 return Err(PolicyError::file(
                     path,
@@ -170,7 +176,9 @@ pub fn discover_with_system(
     }
     if let Some(root) = root {
         let path = root.join(REPO_POLICY_FILE);
-        if path.is_file() {
+        // Anything by that name counts: a directory or a dangling link is an error, not "no policy".
+        if path.symlink_metadata().is_ok() {
+            ctx.repo_root = Some(root.to_path_buf());
             ctx.load(LayerKind::Repo, Location::Local(path), None)?;
         }
     }
@@ -193,7 +201,7 @@ pub fn discover_with_system(
 /// # Errors
 /// As [`discover`].
 pub fn load_file(env: &Env, kind: LayerKind, path: &Path, fetch: Fetch) -> Result<Discovered, PolicyError> {
-    let mut ctx = Ctx { cache: cache_root(env), fetch, out: Discovered::default(), stack: Vec::new() };
+    let mut ctx = Ctx::new(env, fetch);
     ctx.load(kind, Location::Local(path.to_path_buf()), None)?;
     Ok(ctx.out)
 }
@@ -204,12 +212,18 @@ struct Ctx {
     out: Discovered,
     /// The chain of files being loaded (for cycle messages).
     stack: Vec<(String, String)>,
+    /// The work-tree root: files of the repository layer must stay inside it.
+    repo_root: Option<PathBuf>,
 }
 
 /// Where an `extends` was declared: file name, text and the span of the value.
 type Declared<'a> = (&'a str, &'a str, std::ops::Range<usize>);
 
 impl Ctx {
+    fn new(env: &Env, fetch: Fetch) -> Ctx {
+        Ctx { cache: cache_root(env), fetch, out: Discovered::default(), stack: Vec::new(), repo_root: None }
+    }
+
     fn load(
         &mut self,
         kind: LayerKind,
@@ -229,6 +243,18 @@ impl Ctx {
                 "`extends` forms a cycle: {}; remove one of these extends",
                 chain.join(" -> ")
             )));
+        }
+        if let (Location::Local(path), LayerKind::Repo, Some(root)) = (&at, kind, &self.repo_root) {
+            // A repository's policy is content anyone can commit: it may not read files
+            // outside the repository (`../..`, absolute paths, symlinks pointing out).
+            if let Err(problem) = super::confine(root, path) {
+                return Err(fail(problem));
+            }
+        }
+        if let Location::Local(path) = &at {
+            if path.is_dir() {
+                return Err(fail(format!("{} is a directory, not a policy file", path.display())));
+            }
         }
         let text = match &at {
             Location::Local(path) => std::fs::read_to_string(path).map_err(|e| {

@@ -504,6 +504,10 @@ fn add_custom_rule(
         severity,
         keywords: leak_list(&keywords),
         regex: r.regex.as_deref().map(leak),
+        // A custom rule's keywords keep their usual meaning, a filter on the whole fragment
+        // (as in gitleaks): its regex may be written to match on a line without the keyword.
+        single_line: false,
+        hir: &[],
         path: r.path.as_deref().map(leak),
         entropy: r.entropy,
         validator: r.validator.as_deref().map(leak),

@@ -313,6 +313,70 @@ impl ResolvedPolicy {
     }
 }
 
+/// Checks that `path` (which may not exist yet) stays inside the work tree `root` once `..`
+/// and symbolic links are resolved. A repository's own files (its policy, what that extends, the
+/// ignore file) are content anyone can commit, so they must not make leakgate read or write
+/// outside the repository.
+///
+/// # Errors
+/// A sentence saying where the path really leads.
+pub fn confine(root: &Path, path: &Path) -> Result<(), String> {
+    let real_root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    let real = match std::fs::canonicalize(path) {
+        Ok(real) => real,
+        // A dangling link, or a path that does not exist: judge the deepest existing ancestor
+        // (and the link's target, if it is one).
+        Err(_) => match std::fs::read_link(path) {
+            Ok(target) => {
+                let base = path.parent().unwrap_or(root);
+                let target = if target.is_absolute() { target } else { base.join(target) };
+                lexical_real(&target)
+            }
+            Err(_) => lexical_real(path),
+        },
+    };
+    if real.starts_with(&real_root) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} leads to {}, which is outside the repository; a repository policy may only use files \
+             inside the repository (an organisation policy may name any path)",
+            path.display(),
+            real.display()
+        ))
+    }
+}
+
+/// The canonical form of the deepest existing ancestor of `path`, with the rest appended after
+/// removing `.` and `..` lexically.
+fn lexical_real(path: &Path) -> PathBuf {
+    let mut clean = PathBuf::new();
+    for c in path.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                clean.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => clean.push(other),
+        }
+    }
+    let mut base = clean.clone();
+    let mut rest = Vec::new();
+    while !base.as_os_str().is_empty() {
+        if let Ok(real) = std::fs::canonicalize(&base) {
+            return rest.iter().rev().fold(real, |acc: PathBuf, part| acc.join(part));
+        }
+        match (base.file_name().map(std::ffi::OsStr::to_os_string), base.parent()) {
+            (Some(name), Some(parent)) => {
+                rest.push(name);
+                base = parent.to_path_buf();
+            }
+            _ => break,
+        }
+    }
+    clean
+}
+
 /// Resolves the policy for a repository whose work tree is `root` (or none, for scans outside
 /// a repository); a pinned git source that is not cached is fetched once (unless a layer says
 /// `fetch-on-miss = false`).

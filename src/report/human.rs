@@ -281,6 +281,10 @@ pub fn write_summary(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()>
     if !stats.too_large_skipped.is_empty() {
         line.push_str(&format!(", {} too large skipped", stats.too_large_skipped.len()));
     }
+    if !stats.submodules_skipped.is_empty() {
+        let n = stats.submodules_skipped.len();
+        line.push_str(&format!(", {n} submodule{} not descended into", plural(n)));
+    }
     if stats.commits_scanned > 0 {
         line.push_str(&format!(" across {} commit{}", stats.commits_scanned, plural(stats.commits_scanned)));
     }
@@ -312,8 +316,17 @@ pub fn write_warning(out: &mut dyn Write, what: &str) -> io::Result<()> {
     writeln!(out, "leakgate: {} {what}", "warning:".yellow().bold())
 }
 
-/// Quotes a path for a POSIX shell when it needs it.
+/// Quotes a path for a POSIX shell when it needs it. A name that is not UTF-8 reaches here with
+/// `\u{FFFD}` in place of its invalid bytes; each becomes `*`, which git's pathspecs (and
+/// `.gitignore`) match as a glob, so the suggested command still names the real file.
 fn shell_quote(path: &str) -> String {
+    let globbed;
+    let path = if path.contains('\u{FFFD}') {
+        globbed = path.replace('\u{FFFD}', "*");
+        globbed.as_str()
+    } else {
+        path
+    };
     let plain = !path.is_empty()
         && path.bytes().all(|b| b.is_ascii_alphanumeric() || b"/._-+@%=:,".contains(&b))
         && !path.starts_with('-');
@@ -352,5 +365,6 @@ mod tests {
     fn paths_are_quoted_only_when_needed() {
         assert_eq!(shell_quote("src/a.py"), "src/a.py");
         assert_eq!(shell_quote("my dir/it's.txt"), r"'my dir/it'\''s.txt'");
+        assert_eq!(shell_quote("caf\u{FFFD}.txt"), "'caf*.txt'");
     }
 }

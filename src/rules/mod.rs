@@ -4,6 +4,8 @@
 //! This module knows nothing of git or of reports; the engine in `scan` runs these rules.
 
 pub mod example;
+pub mod hircode;
+pub mod lines;
 pub mod quality;
 #[cfg(test)]
 mod selftest;
@@ -72,6 +74,12 @@ pub struct RuleDef {
     pub keywords: &'static [&'static str],
     /// Content pattern; `None` for pure file-name rules.
     pub regex: Option<&'static str>,
+    /// `regex` parsed at compile time (see [`hircode`]); empty for custom rules, which are
+    /// parsed when the policy loads.
+    pub hir: &'static [u8],
+    /// Whether every match of `regex` lies within one line (see [`lines::single_line`]): the
+    /// engine then runs it only on the lines holding one of its keywords.
+    pub single_line: bool,
     /// Path pattern restricting (or, without `regex`, defining) the rule.
     pub path: Option<&'static str>,
     /// Minimum Shannon entropy of the secret, bits per character.

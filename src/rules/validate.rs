@@ -180,9 +180,14 @@ const DOCUMENTED_EXAMPLES: &[&str] = &[
 /// Whether `value` is a credential published in a provider's documentation.
 pub fn is_documented_example(value: &[u8]) -> bool {
     use sha2::{Digest, Sha256};
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let digest = Sha256::digest(value);
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    DOCUMENTED_EXAMPLES.contains(&hex.as_str())
+    let mut hex = [0u8; 64];
+    for (at, byte) in digest.iter().enumerate() {
+        hex[2 * at] = DIGITS[usize::from(byte >> 4)];
+        hex[2 * at + 1] = DIGITS[usize::from(byte & 15)];
+    }
+    DOCUMENTED_EXAMPLES.iter().any(|example| example.as_bytes() == hex)
 }
 
 /// The full acceptance check the engine applies to a candidate value of `rule`: documented

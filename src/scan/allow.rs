@@ -243,6 +243,11 @@ impl<'p> Filter<'p> {
         let Some(path) = path else {
             return Ok(filter);
         };
+        if let Some(root) = &policy.root {
+            if path.symlink_metadata().is_ok() {
+                crate::policy::confine(root, &path).map_err(|problem| PolicyError::file(&path, problem))?;
+            }
+        }
         let text = match std::fs::read_to_string(&path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(filter),

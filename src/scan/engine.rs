@@ -1,49 +1,56 @@
+use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind};
+use aho_corasick::AhoCorasick;
 use anyhow::{anyhow, Context, Result};
-use regex::bytes::Regex;
-use regex_automata::meta;
+use regex_automata::{meta, Input};
 
-use super::Finding;
+use super::{keywords, Finding};
 use crate::rules::validate;
-use crate::rules::RuleDef;
+use crate::rules::{hircode, RuleDef, BUILTIN};
 use crate::secret::Secret;
 use crate::source::Fragment;
 
-/// Bytes a rule's pattern scans in its cheap-to-compile form before the engine compiles the
+/// Bytes of keyword lines a single-line rule scans with the backtracker alone (cheapest to build,
+/// a few hundred instructions per byte) before the engine builds its lazy DFA (a few hundred
+/// microseconds to build and warm, then a few instructions per byte).
+const LINES_UNTIL: u64 = 16 << 10;
+
+/// Bytes a rule's pattern scans in its cheap-to-compile forms before the engine compiles the
 /// prefiltered form, which costs about twice as much to build and searches large inputs faster.
 const PREFILTER_AFTER: u64 = 1 << 20;
 
-/// Bytes scanned with the keyword NFA before the engine builds the keyword DFA, which takes
-/// about three times as long to build and searches about twice as fast.
-const KEYWORD_DFA_AFTER: u64 = 4 << 20;
-
-/// Scans fragments against a set of rules. Cheap to build: only the keyword automaton is made
-/// up front; each rule's regex is compiled the first time its keyword is seen.
+/// Scans fragments against a set of rules. Cheap to build: the built-in keyword automaton is
+/// static data, and each rule's regex is compiled the first time its keyword is seen.
 ///
 /// Start-up is the hook's whole cost on a typical commit, so compilation is tiered: a rule's
-/// pattern is first compiled without literal prefilters (half the build time), and the keyword
-/// automaton first as an NFA; the faster-searching forms are built only once a scan has read
-/// enough bytes to pay for them.
+/// pattern is first compiled in the cheapest form that suits where it runs (the few keyword
+/// lines, or whole fragments), and in the faster-searching form only once it has read enough
+/// bytes to pay for it.
 pub struct Engine {
     rules: Vec<&'static RuleDef>,
-    /// Keyword patterns (lower case; matched against lower-cased text).
-    patterns: Vec<&'static str>,
-    /// `None` when no rule has a content pattern.
-    keywords: Option<AhoCorasick>,
-    keywords_dfa: OnceLock<Option<AhoCorasick>>,
-    keyword_bytes: AtomicU64,
-    /// For each keyword pattern id, the rules it selects.
-    keyword_rules: Vec<Vec<usize>>,
+    /// For each built-in rule (index in [`BUILTIN`]), its index here, if this engine runs it.
+    from_builtin: Vec<Option<usize>>,
+    /// The rules that flag a file by its path alone.
+    path_only: Vec<usize>,
+    /// The keywords of the content rules that are not built in (custom rules).
+    custom: Option<CustomKeywords>,
     regexes: Vec<TieredRegex>,
-    path_regexes: Vec<OnceLock<Result<Regex, String>>>,
+    path_regexes: Vec<OnceLock<Result<meta::Regex, String>>>,
 }
 
-/// One rule's pattern, in its cheap and its prefiltered form, each compiled on first use.
+/// The keyword prefilter of custom rules, built at start-up (they are few).
+struct CustomKeywords {
+    automaton: AhoCorasick,
+    /// For each keyword pattern id, the rules it selects.
+    rules: Vec<Vec<usize>>,
+}
+
+/// One rule's pattern in each [`Tier`], each compiled on first use.
 #[derive(Default)]
 struct TieredRegex {
+    lines: OnceLock<Result<meta::Regex, String>>,
     light: OnceLock<Result<meta::Regex, String>>,
     full: OnceLock<Result<meta::Regex, String>>,
     scanned: AtomicU64,
@@ -53,35 +60,50 @@ impl Engine {
     /// Prepares the engine for `rules`.
     ///
     /// # Errors
-    /// The keyword automaton cannot be built (too many or too large keywords).
+    /// The custom rules' keyword automaton cannot be built (too many or too large keywords).
     pub fn new(rules: Vec<&'static RuleDef>) -> Result<Engine> {
+        let mut from_builtin = vec![None; BUILTIN.len()];
         let mut patterns: Vec<&'static str> = Vec::new();
-        let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
-        let mut position: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        let mut custom_rules: Vec<Vec<usize>> = Vec::new();
         for (index, rule) in rules.iter().enumerate() {
             if rule.regex.is_none() {
                 continue;
             }
+            if let Some(builtin) = builtin_index(rule) {
+                from_builtin[builtin] = Some(index);
+                continue;
+            }
             for keyword in rule.keywords {
-                match position.get(keyword) {
-                    Some(&at) => keyword_rules[at].push(index),
+                match patterns.iter().position(|p| p == keyword) {
+                    Some(at) => custom_rules[at].push(index),
                     None => {
-                        position.insert(keyword, patterns.len());
                         patterns.push(keyword);
-                        keyword_rules.push(vec![index]);
+                        custom_rules.push(vec![index]);
                     }
                 }
             }
         }
-        let keywords = keyword_automaton(&patterns, AhoCorasickKind::ContiguousNFA)?;
+        let custom = if patterns.is_empty() {
+            None
+        } else {
+            let automaton = AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build(&patterns)
+                .context("building the keyword prefilter of the custom rules")?;
+            Some(CustomKeywords { automaton, rules: custom_rules })
+        };
         let n = rules.len();
+        let path_only = rules
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.regex.is_none() && r.path.is_some())
+            .map(|(i, _)| i)
+            .collect();
         Ok(Engine {
             rules,
-            patterns,
-            keywords,
-            keywords_dfa: OnceLock::new(),
-            keyword_bytes: AtomicU64::new(0),
-            keyword_rules,
+            path_only,
+            from_builtin,
+            custom,
             regexes: (0..n).map(|_| TieredRegex::default()).collect(),
             path_regexes: (0..n).map(|_| OnceLock::new()).collect(),
         })
@@ -97,28 +119,49 @@ impl Engine {
     /// # Errors
     /// A rule's regex does not compile (only possible for custom rules).
     pub fn scan(&self, fragment: &Fragment<'_>, out: &mut Vec<Finding>) -> Result<()> {
-        let Some(keywords) = self.keyword_automaton_for(fragment.text.len()) else {
-            return Ok(());
+        let text = fragment.text;
+        let mut windows: Vec<(usize, Range<usize>)> = Vec::new();
+        let mut line: Option<Range<usize>> = None;
+        let mut select = |rule: usize, start: usize, end: usize| {
+            let window = if self.rules[rule].single_line {
+                match &line {
+                    Some(l) if l.start < start && end < l.end => l.clone(),
+                    _ => line.insert(line_around(text, start, end)).clone(),
+                }
+            } else {
+                0..text.len()
+            };
+            windows.push((rule, window));
         };
-        let mut candidate = vec![false; self.rules.len()];
-        let mut any = false;
-        // Keywords are lower case: matching them against a lower-cased copy lets the automaton be
-        // case-sensitive, which builds in less than half the time of an ASCII case-insensitive one.
-        let lower = fragment.text.to_ascii_lowercase();
-        for hit in keywords.find_overlapping_iter(&lower) {
-            for &rule in &self.keyword_rules[hit.pattern().as_usize()] {
-                candidate[rule] = true;
-                any = true;
+        keywords::for_each_hit(text, |keyword, start, end| {
+            for &builtin in keywords::rules_of(keyword) {
+                if let Some(rule) = self.from_builtin[usize::from(builtin)] {
+                    select(rule, start, end);
+                }
+            }
+        });
+        if let Some(custom) = &self.custom {
+            for hit in custom.automaton.find_overlapping_iter(text) {
+                for &rule in &custom.rules[hit.pattern().as_usize()] {
+                    select(rule, hit.start(), hit.end());
+                }
             }
         }
-        if !any {
+        if windows.is_empty() {
             return Ok(());
         }
+        windows.sort_unstable_by_key(|(rule, window)| (*rule, window.start, window.end));
         let first = out.len();
-        for (index, _) in candidate.iter().enumerate().filter(|(_, &c)| c) {
-            if self.path_applies(index, fragment.path)? {
-                self.run_rule(index, fragment, out)?;
+        let mut at = 0;
+        while at < windows.len() {
+            let rule = windows[at].0;
+            let end = windows[at..].iter().position(|(r, _)| *r != rule).map_or(windows.len(), |n| at + n);
+            if self.path_applies(rule, fragment.path)? {
+                for window in merged(windows[at..end].iter().map(|(_, w)| w.clone())) {
+                    self.run_rule(rule, fragment, window, out)?;
+                }
             }
+            at = end;
         }
         drop_overlaps(out, first);
         Ok(())
@@ -137,9 +180,10 @@ impl Engine {
         out: &mut Vec<Finding>,
     ) -> Result<()> {
         let lower = path.to_ascii_lowercase();
-        for (index, rule) in self.rules.iter().enumerate() {
+        for &index in &self.path_only {
+            let rule = self.rules[index];
             let literal = rule.keywords.is_empty() || rule.keywords.iter().any(|k| lower.contains(k));
-            if rule.regex.is_none() && rule.path.is_some() && literal && self.path_applies(index, path)? {
+            if literal && self.path_applies(index, path)? {
                 let secret = Secret::new(path.as_bytes());
                 out.push(Finding {
                     rule,
@@ -158,35 +202,33 @@ impl Engine {
         Ok(())
     }
 
-    /// The keyword NFA, or once enough bytes went through it, the DFA.
-    fn keyword_automaton_for(&self, len: usize) -> Option<&AhoCorasick> {
-        let seen = self.keyword_bytes.fetch_add(len as u64, Ordering::Relaxed) + len as u64;
-        if seen > KEYWORD_DFA_AFTER {
-            let dfa = self
-                .keywords_dfa
-                .get_or_init(|| keyword_automaton(&self.patterns, AhoCorasickKind::DFA).ok().flatten());
-            if dfa.is_some() {
-                return dfa.as_ref();
-            }
-        }
-        self.keywords.as_ref()
-    }
-
     fn path_applies(&self, index: usize, path: &str) -> Result<bool> {
         let Some(pattern) = self.rules[index].path else {
             return Ok(true);
         };
-        let regex = compiled(&self.path_regexes[index], pattern, self.rules[index].id)?;
+        // Paths are short: the cheapest form to build is the fastest overall.
+        let regex =
+            self.path_regexes[index].get_or_init(|| build_meta(pattern, Tier::Lines)).as_ref().map_err(
+                |e| anyhow!("the path pattern of rule {} does not compile: {e}", self.rules[index].id),
+            )?;
         Ok(regex.is_match(path.as_bytes()))
     }
 
-    fn run_rule(&self, index: usize, fragment: &Fragment<'_>, out: &mut Vec<Finding>) -> Result<()> {
+    /// Runs rule `index` on `window` of the fragment; look-around at the window's edges (`^`,
+    /// `$`, `\b`) sees the text around it, so a window finds what the whole fragment would.
+    fn run_rule(
+        &self,
+        index: usize,
+        fragment: &Fragment<'_>,
+        window: Range<usize>,
+        out: &mut Vec<Finding>,
+    ) -> Result<()> {
         let rule = self.rules[index];
         let Some(pattern) = rule.regex else {
             return Ok(());
         };
-        let regex = self.regexes[index].for_input(pattern, rule.id, fragment.text.len())?;
-        for caps in regex.captures_iter(fragment.text) {
+        let regex = self.regexes[index].for_input(pattern, rule, window.len())?;
+        for caps in regex.captures_iter(Input::new(fragment.text).range(window)) {
             let Some(m) = caps
                 .get_group_by_name("secret")
                 .or_else(|| caps.get_group(1))
@@ -219,41 +261,90 @@ impl Engine {
 
 impl TieredRegex {
     /// The form to scan `len` more bytes with.
-    fn for_input(&self, pattern: &str, id: &str, len: usize) -> Result<&meta::Regex> {
+    fn for_input(&self, pattern: &str, rule: &RuleDef, len: usize) -> Result<&meta::Regex> {
         let seen = self.scanned.fetch_add(len as u64, Ordering::Relaxed) + len as u64;
-        let (cell, prefilter) =
-            if seen > PREFILTER_AFTER { (&self.full, true) } else { (&self.light, false) };
-        cell.get_or_init(|| build_meta(pattern, prefilter))
+        let (cell, tier) = if seen > PREFILTER_AFTER {
+            (&self.full, Tier::Full)
+        } else if rule.single_line && seen <= LINES_UNTIL {
+            (&self.lines, Tier::Lines)
+        } else {
+            (&self.light, Tier::Light)
+        };
+        cell.get_or_init(|| build_rule_meta(rule, pattern, tier))
             .as_ref()
-            .map_err(|e| anyhow!("the pattern of rule {id} does not compile: {e}"))
+            .map_err(|e| anyhow!("the pattern of rule {} does not compile: {e}", rule.id))
     }
 }
 
-/// Compiles a rule pattern with the same syntax as `regex::bytes` (Unicode on, UTF-8 off).
-/// Without the prefilter, and without the one-pass and backtracking engines (captures come from
-/// the PikeVM, on the matched span only), the build takes about half as long.
-fn build_meta(pattern: &str, prefilter: bool) -> Result<meta::Regex, String> {
-    let config = meta::Config::new().auto_prefilter(prefilter).onepass(prefilter).backtrack(prefilter);
+/// How much of the regex machinery a pattern is built with.
+#[derive(Clone, Copy, PartialEq)]
+enum Tier {
+    /// The forward NFA alone, searched by the bounded backtracker (the PikeVM past its size
+    /// limit): cheapest to build, slow per byte but quick on the few short lines a single-line
+    /// rule runs on.
+    Lines,
+    /// Adds the lazy DFA (and the reverse NFA it needs): for whole fragments, and for keyword
+    /// lines past [`LINES_UNTIL`].
+    Light,
+    /// Adds literal prefilters and the one-pass and backtracking engines: for rules that have
+    /// scanned enough bytes to pay for them.
+    Full,
+}
+
+/// Compiles a rule's pattern from its prebuilt `Hir` if it has one, else from its text.
+fn build_rule_meta(rule: &RuleDef, pattern: &str, tier: Tier) -> Result<meta::Regex, String> {
+    let Some(hir) = (!rule.hir.is_empty()).then(|| hircode::decode(rule.hir)).flatten() else {
+        return build_meta(pattern, tier);
+    };
+    meta::Regex::builder().configure(meta_config(tier)).build_from_hir(&hir).map_err(|e| e.to_string())
+}
+
+/// The engines of `tier`.
+fn meta_config(tier: Tier) -> meta::Config {
+    let full = tier == Tier::Full;
+    meta::Config::new()
+        .auto_prefilter(full)
+        .onepass(full)
+        .backtrack(tier != Tier::Light)
+        .dfa(full)
+        .hybrid(tier != Tier::Lines)
+}
+
+/// Compiles a pattern with the same syntax as `regex::bytes` (Unicode on, UTF-8 off), the one
+/// `build.rs` parses the built-in patterns with.
+fn build_meta(pattern: &str, tier: Tier) -> Result<meta::Regex, String> {
     meta::Regex::builder()
-        .configure(config)
+        .configure(meta_config(tier))
         .syntax(regex_automata::util::syntax::Config::new().utf8(false))
         .build(pattern)
         .map_err(|e| e.to_string())
 }
 
-fn keyword_automaton(patterns: &[&str], kind: AhoCorasickKind) -> Result<Option<AhoCorasick>> {
-    if patterns.is_empty() {
-        return Ok(None);
-    }
-    let automaton =
-        AhoCorasick::builder().kind(Some(kind)).build(patterns).context("building the keyword prefilter")?;
-    Ok(Some(automaton))
+/// The index of `rule` in [`BUILTIN`], if it is a built-in rule as shipped.
+fn builtin_index(rule: &'static RuleDef) -> Option<usize> {
+    let offset = (rule as *const RuleDef as usize).checked_sub(BUILTIN.as_ptr() as usize)?;
+    let index = offset / std::mem::size_of::<RuleDef>();
+    BUILTIN.get(index).filter(|builtin| std::ptr::eq(*builtin, rule)).map(|_| index)
 }
 
-fn compiled<'a>(cell: &'a OnceLock<Result<Regex, String>>, pattern: &str, id: &str) -> Result<&'a Regex> {
-    cell.get_or_init(|| Regex::new(pattern).map_err(|e| e.to_string()))
-        .as_ref()
-        .map_err(|e| anyhow!("the pattern of rule {id} does not compile: {e}"))
+/// The line holding `start..end`, with the newlines before and after it (a single-line match
+/// may start with the one and end with the other).
+fn line_around(text: &[u8], start: usize, end: usize) -> Range<usize> {
+    let line_start = memchr::memrchr(b'\n', &text[..start]).unwrap_or(0);
+    let line_end = memchr::memchr(b'\n', &text[end..]).map_or(text.len(), |p| end + p + 1);
+    line_start..line_end
+}
+
+/// Sorted windows with overlapping or touching ones joined.
+fn merged(windows: impl Iterator<Item = Range<usize>>) -> Vec<Range<usize>> {
+    let mut out: Vec<Range<usize>> = Vec::new();
+    for window in windows {
+        match out.last_mut() {
+            Some(last) if window.start <= last.end => last.end = last.end.max(window.end),
+            _ => out.push(window),
+        }
+    }
+    out
 }
 
 /// 1-based line and byte column of `offset` within the fragment.
@@ -305,14 +396,15 @@ mod tests {
     use crate::rules::example::{alphabet, Rng};
     use crate::source::Origin;
 
-    /// The cheap forms (keyword NFA, patterns without prefilter) and the fast forms the engine
-    /// switches to after several MiB find the same secrets.
+    /// The cheap forms of a pattern and the fast forms the engine switches to after a MiB find
+    /// the same secrets.
     #[test]
     fn switching_to_the_fast_forms_finds_the_same_secrets() {
         let engine = Engine::new(crate::rules::BUILTIN.iter().collect()).expect("engine");
         let origin = Origin::File;
         let mut rng = Rng::new(11);
-        let filler = "let value = compute(input, 42); // nothing to see here\n".repeat(40_000);
+        // Every line holds the rule's keyword, so every line is scanned.
+        let filler = "let akia_count = compute(input, 42); // nothing to see here\n".repeat(40_000);
         for round in 0..4 {
             let key = ["AK", "IA"].concat() + &rng.string(alphabet("base32").expect("class"), 16);
             let text = format!("{filler}aws_access_key_id = {key}\n");
@@ -324,12 +416,33 @@ mod tests {
             assert_eq!(found.len(), 1, "round {round}");
             assert_eq!(found[0].line, 40_001, "round {round}");
         }
-        assert!(engine.keywords_dfa.get().is_some_and(Option::is_some), "the keyword DFA was never built");
         let index = engine.rules.iter().position(|r| r.id == "aws.access-key-id").expect("rule");
         assert!(engine.regexes[index].full.get().is_some(), "the prefiltered pattern was never built");
         assert!(
             engine.regexes[index].light.get().is_none(),
             "a 2 MiB fragment should go straight to the fast form"
         );
+    }
+
+    fn scan_text(engine: &Engine, text: &str) -> Vec<(String, u32)> {
+        let origin = Origin::File;
+        let fragment = Fragment { origin: &origin, path: "f.py", first_line: 1, text: text.as_bytes() };
+        let mut out = Vec::new();
+        engine.scan(&fragment, &mut out).expect("scan");
+        out.iter().map(|f| (f.rule.id.to_string(), f.line)).collect()
+    }
+
+    /// A single-line rule runs on the lines holding its keywords, including a match that starts
+    /// with the newline before its line; a line without a keyword is not its business.
+    #[test]
+    fn single_line_rules_run_on_keyword_lines() {
+        let engine = Engine::new(crate::rules::BUILTIN.iter().collect()).expect("engine");
+        let mut rng = Rng::new(5);
+        let value = rng.string(alphabet("alnum").expect("class"), 20);
+        let found = scan_text(&engine, &format!("x = 1\npassword = {value}\ny = 2\n"));
+        assert!(found.contains(&("generic.assignment".to_string(), 2)), "{found:?}");
+        let key = ["AK", "IA"].concat() + &rng.string(alphabet("base32").expect("class"), 16);
+        let found = scan_text(&engine, &format!("a = 1\nb = 2\nid = {key}\n"));
+        assert_eq!(found, vec![("aws.access-key-id".to_string(), 3)]);
     }
 }

@@ -77,7 +77,7 @@ fn scan_change(
 /// the fragment builder, for fuzzing and property tests. Binary content is not filtered here.
 ///
 /// # Errors
-/// libgit2 fails to diff the buffers, or the sink fails.
+/// The sink fails.
 pub fn fragments_from_buffers(
     old: Option<&[u8]>,
     new: &[u8],
@@ -88,7 +88,7 @@ pub fn fragments_from_buffers(
 ) -> Result<()> {
     let ranges = match old {
         Some(old) if old == new => Some(Vec::new()),
-        Some(old) => Some(git::added_lines_in(old, new)?),
+        Some(old) => Some(git::added_line_runs(old, new)),
         None => None,
     };
     emit(new, ranges.as_deref(), path, origin, sink, stats)

@@ -6,6 +6,7 @@ use std::ffi::OsStr;
 
 use anyhow::Result;
 use git2::Repository;
+use rayon::prelude::*;
 
 use super::changes::scan_changes;
 use super::{Limits, Origin, Sink, SourceStats};
@@ -30,6 +31,56 @@ pub fn scan(
     let mut stats = SourceStats::default();
     scan_changes(repo, &changes, &Origin::Index, limits, None, sink, &mut stats)?;
     Ok(stats)
+}
+
+/// Staged files from which [`scan_parallel`] spreads the work over every core: below it, the
+/// thread pool and the extra repository handles cost more than they save.
+const PARALLEL_FROM: usize = 128;
+
+/// [`scan`] with one sink per worker thread (made by `new_sink`) when the change is large; the
+/// sinks come back in path order.
+///
+/// # Errors
+/// Git cannot be read (corrupt index, missing object) — the caller must fail closed.
+pub fn scan_parallel<S, F>(
+    repo: &Repository,
+    index_file: Option<&OsStr>,
+    only: &[String],
+    limits: Limits,
+    new_sink: F,
+) -> Result<(Vec<S>, SourceStats)>
+where
+    S: Sink + Send,
+    F: Fn() -> S + Sync,
+{
+    let changes = select(repo, index_file, only)?;
+    // Asking rayon for its thread count starts its pool: only for a large change.
+    if changes.len() < PARALLEL_FROM || rayon::current_num_threads() < 2 {
+        let mut sink = new_sink();
+        let mut stats = SourceStats::default();
+        scan_changes(repo, &changes, &Origin::Index, limits, None, &mut sink, &mut stats)?;
+        return Ok((vec![sink], stats));
+    }
+    let chunk = changes.len().div_ceil(rayon::current_num_threads() * 4);
+    let parts: Vec<(S, SourceStats)> = changes
+        .par_chunks(chunk)
+        .map(|part| {
+            // libgit2 handles are not shared between threads; each worker opens the repository
+            // the way the hook did (same environment, same directory).
+            let repo = git::open_for_hook()?;
+            let mut sink = new_sink();
+            let mut stats = SourceStats::default();
+            scan_changes(&repo, part, &Origin::Index, limits, None, &mut sink, &mut stats)?;
+            Ok((sink, stats))
+        })
+        .collect::<Result<_>>()?;
+    let mut total = SourceStats::default();
+    let mut sinks = Vec::with_capacity(parts.len());
+    for (sink, stats) in parts {
+        total.absorb(stats);
+        sinks.push(sink);
+    }
+    Ok((sinks, total))
 }
 
 /// The changes to scan: the staged diff, narrowed to `only` when names are given.

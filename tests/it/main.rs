@@ -12,3 +12,4 @@ mod properties;
 mod redact;
 mod report;
 mod scan;
+mod states;
