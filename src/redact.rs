@@ -3,8 +3,8 @@
 //!
 //! The input is read in [`READ_CHUNK`] pieces into a window. Each round scans the whole window
 //! and writes out the part that can no longer change: everything up to the last line break, minus
-//! the lines from an unfinished `-----BEGIN …` block (so a multi-line private key split across
-//! reads is still caught whole, up to [`MAX_CARRY`] bytes). Findings that start in the kept tail
+//! the lines from an unfinished `-----BEGIN …` block or PuTTY key file (so a multi-line private
+//! key split across reads is still caught whole, up to [`MAX_CARRY`] bytes). Findings that start in the kept tail
 //! are dropped and found again in the next round, when the tail is scanned with what follows it.
 //! A line longer than [`MAX_LINE`] is cut, keeping an [`OVERLAP`] so that a secret across the cut
 //! is seen whole. Peak memory is therefore about `MAX_LINE + READ_CHUNK`, whatever the input size.
@@ -111,16 +111,24 @@ fn settled(window: &[u8]) -> usize {
         None => return 0,
     };
     // An unfinished key block in the complete lines: keep it for the next round.
-    if let Some(begin) = rfind(&window[..cut], b"-----BEGIN") {
-        if find(&window[begin..cut], b"-----END").is_none() {
-            let line_start = window[..begin].iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
-            if window.len() - line_start <= MAX_CARRY {
-                cut = line_start;
+    let complete = cut;
+    for (start, end) in BLOCKS {
+        if let Some(begin) = rfind(&window[..complete], start) {
+            if find(&window[begin..complete], end).is_none() {
+                let line_start = window[..begin].iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+                if window.len() - line_start <= MAX_CARRY {
+                    cut = cut.min(line_start);
+                }
             }
         }
     }
     cut
 }
+
+/// How the multi-line secrets of the built-in rules start and end: PEM blocks (private keys,
+/// PGP) and PuTTY key files, whose private lines come before the closing `Private-MAC` line.
+/// Every other built-in pattern matches within one line.
+const BLOCKS: [(&[u8], &[u8]); 2] = [(b"-----BEGIN", b"-----END"), (b"PuTTY-User-Key-File-", b"Private-MAC")];
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
@@ -214,6 +222,25 @@ mod tests {
         assert_eq!(stats.replaced, 1);
         assert!(!String::from_utf8_lossy(&out).contains(&t));
         assert_eq!(out.len(), input.len() - t.len() + placeholder_len("github.pat-classic"));
+    }
+
+    /// Found by the property tests: a PuTTY key file (multi-line, but no `-----BEGIN` block) that
+    /// arrived in several reads was written out line by line, before the rule could see it whole.
+    #[test]
+    fn a_putty_key_read_in_pieces_is_caught_whole() {
+        for id in ["private-key.putty", "private-key.putty-encrypted"] {
+            let rule = crate::rules::builtin(id).expect("rule");
+            let example =
+                crate::rules::example::expand(rule.examples[0], &mut Rng::new(5)).expect("template");
+            let secret = &example.text[example.secret.clone().expect("marked secret")];
+            let input = format!("before\n{}\nafter\n", example.text);
+            for step in [1, 7, 100, READ_CHUNK] {
+                let (out, stats) = run(input.as_bytes(), step);
+                assert_eq!(stats.replaced, 1, "{id} step {step}");
+                assert!(!String::from_utf8_lossy(&out).contains(secret), "{id} leaked at step {step}");
+                assert!(String::from_utf8_lossy(&out).starts_with("before\n"));
+            }
+        }
     }
 
     fn placeholder_len(rule: &str) -> usize {

@@ -18,6 +18,8 @@ pub struct LineRange {
 ///
 /// imara-diff rather than libgit2's diff: libgit2 hashes both buffers (SHA-1 with collision
 /// detection) before diffing, which cost a tenth of a large commit's scan.
+///
+/// Pure (no repository): also the entry point for fuzzing and property tests.
 pub fn added_line_runs(old: &[u8], new: &[u8]) -> Vec<LineRange> {
     let input = InternedInput::new(byte_lines_with_terminator(old), byte_lines_with_terminator(new));
     let mut runs = Vec::new();

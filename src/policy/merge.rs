@@ -81,16 +81,36 @@ pub mod stricter {
 }
 
 /// Whether a rule id matches a glob (`*` any run of characters, `?` one character).
+///
+/// Greedy matching that, on a mismatch, resumes from the last `*` with one more byte consumed:
+/// at worst pattern length × id length steps, whatever the pattern. (A recursive matcher is
+/// exponential in the number of stars: a `.leakgate.toml` with `"****…x"` hung every hook.)
 pub fn id_glob_match(pattern: &str, id: &str) -> bool {
-    fn go(p: &[u8], s: &[u8]) -> bool {
-        match p.split_first() {
-            None => s.is_empty(),
-            Some((b'*', rest)) => (0..=s.len()).any(|i| go(rest, &s[i..])),
-            Some((b'?', rest)) => !s.is_empty() && go(rest, &s[1..]),
-            Some((c, rest)) => s.first() == Some(c) && go(rest, &s[1..]),
+    let (p, s) = (pattern.as_bytes(), id.as_bytes());
+    let (mut pi, mut si) = (0, 0);
+    // The last star seen and the id position its run would end at next.
+    let mut star: Option<(usize, usize)> = None;
+    while si < s.len() {
+        match p.get(pi) {
+            Some(b'*') => {
+                star = Some((pi, si));
+                pi += 1;
+            }
+            Some(&c) if c == b'?' || c == s[si] => {
+                pi += 1;
+                si += 1;
+            }
+            _ => match star {
+                Some((at, end)) => {
+                    star = Some((at, end + 1));
+                    pi = at + 1;
+                    si = end + 1;
+                }
+                None => return false,
+            },
         }
     }
-    go(pattern.as_bytes(), id.as_bytes())
+    p[pi..].iter().all(|&c| c == b'*')
 }
 
 /// Values as TOML writes them, for messages and `policy show`.
@@ -880,5 +900,29 @@ mod tests {
         assert!(!id_glob_match("aws.*", "github.token"));
         assert!(id_glob_match("*", "x"));
         assert!(id_glob_match("slack.toke?", "slack.token"));
+        assert!(id_glob_match("*.*-*", "aws.access-key-id"));
+        assert!(id_glob_match("a*b*c", "aXbYbZc"));
+        assert!(!id_glob_match("a*b*c", "aXbYbZ"));
+        assert!(!id_glob_match("?", ""));
+        assert!(id_glob_match("", ""));
+        assert!(!id_glob_match("", "x"));
+        assert!(id_glob_match("**", ""));
+    }
+
+    /// A recursive matcher took exponential time on a pattern of many stars that does not match
+    /// (the policy fuzz target timed out on it), so one line of `.leakgate.toml` hung every hook.
+    #[test]
+    fn rule_globs_with_many_stars_do_not_backtrack_exponentially() {
+        let pattern = format!("{}x", "*".repeat(40));
+        for rule in crate::rules::BUILTIN {
+            assert!(!id_glob_match(&pattern, rule.id));
+        }
+        assert!(id_glob_match(&"*?".repeat(20), &"a".repeat(25)));
+        assert!(!id_glob_match(&"*?".repeat(30), &"a".repeat(25)));
+        let text = format!("[rules]\ndisable = [\"{pattern}\"]\n");
+        let file = PolicyFile::parse(std::path::Path::new("p.toml"), &text).expect("parses");
+        let loaded = LoadedFile { kind: LayerKind::Repo, name: "p.toml".into(), text, file };
+        let err = merge(&[loaded]).expect_err("matches no rule");
+        assert!(err.message.contains("not a rule"), "{err}");
     }
 }

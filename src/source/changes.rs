@@ -140,6 +140,29 @@ fn scan_change(
     }
 }
 
+/// The fragments of one changed file built from the bytes of its two versions, as the staged and
+/// commit scans build them from blobs: the runs of lines of `new` added relative to `old`, or all
+/// of `new` when `old` is `None` (a new file). No repository is needed: this is the pure part of
+/// the fragment builder, for fuzzing and property tests. Binary content is not filtered here.
+///
+/// # Errors
+/// The sink fails.
+pub fn fragments_from_buffers(
+    old: Option<&[u8]>,
+    new: &[u8],
+    path: &str,
+    origin: &Origin,
+    sink: &mut dyn Sink,
+    stats: &mut SourceStats,
+) -> Result<()> {
+    let ranges = match old {
+        Some(old) if old == new => Some(Vec::new()),
+        Some(old) => Some(git::added_line_runs(old, new)),
+        None => None,
+    };
+    emit(new, ranges.as_deref(), path, origin, sink, stats)
+}
+
 /// Hands each run of lines to the sink as one fragment; `None` means the whole content.
 fn emit(
     content: &[u8],

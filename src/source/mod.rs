@@ -8,6 +8,8 @@ pub mod paths;
 pub mod staged;
 pub mod stdin;
 
+pub use changes::fragments_from_buffers;
+
 use std::sync::Arc;
 
 /// Where a fragment's content comes from.

@@ -8,6 +8,7 @@ mod install;
 mod policy;
 mod pre_commit;
 mod pre_push;
+mod properties;
 mod redact;
 mod report;
 mod scan;
