@@ -21,14 +21,39 @@ pub struct LineRange {
 ///
 /// Pure (no repository): also the entry point for fuzzing and property tests.
 pub fn added_line_runs(old: &[u8], new: &[u8]) -> Vec<LineRange> {
-    let input = InternedInput::new(byte_lines_with_terminator(old), byte_lines_with_terminator(new));
+    // Lines both versions share at the start and the end are not diffed: most edits touch a few
+    // lines, and interning every line of both versions was most of a history scan's diff time.
+    let (start, old_end, new_end) = unchanged_edges(old, new);
+    let skipped_lines = new[..start].iter().filter(|&&b| b == b'\n').count() as u32;
+    let input = InternedInput::new(
+        byte_lines_with_terminator(&old[start..old_end]),
+        byte_lines_with_terminator(&new[start..new_end]),
+    );
     let mut runs = Vec::new();
     diff(Algorithm::Myers, &input, |_: Range<u32>, added: Range<u32>| {
         if !added.is_empty() {
-            runs.push(LineRange { start: added.start + 1, count: added.len() as u32 });
+            runs.push(LineRange { start: skipped_lines + added.start + 1, count: added.len() as u32 });
         }
     });
     runs
+}
+
+/// Where the differing middles of `old` and `new` start (the same offset in both) and end:
+/// whole lines, with the common leading and trailing lines left out.
+fn unchanged_edges(old: &[u8], new: &[u8]) -> (usize, usize, usize) {
+    let prefix = old.iter().zip(new).take_while(|(a, b)| a == b).count();
+    // Back to the start of the line the first difference is on.
+    let start = memchr::memrchr(b'\n', &new[..prefix]).map_or(0, |at| at + 1);
+    let room = old.len().min(new.len()) - start;
+    let suffix = old.iter().rev().zip(new.iter().rev()).take(room).take_while(|(a, b)| a == b).count();
+    // Forward to the start of a line: past the first newline of the common end (the bytes
+    // before it may differ, so the line it ends is not common).
+    let tail = &new[new.len() - suffix..];
+    let kept = match memchr::memchr(b'\n', tail) {
+        Some(at) => suffix - (at + 1),
+        None => 0,
+    };
+    (start, old.len() - kept, new.len() - kept)
 }
 
 #[cfg(test)]
@@ -47,5 +72,34 @@ mod tests {
         assert_eq!(runs("a\nb\n", "a\n"), vec![]);
         assert_eq!(runs("a\nb", "a\nb\n"), vec![(2, 1)], "a new line terminator changes the line");
         assert_eq!(runs("a\r\nb\r\n", "a\r\nb\n"), vec![(2, 1)]);
+        assert_eq!(runs("a\nb\nc\nd\n", "a\nb\nX\nd\n"), vec![(3, 1)]);
+        assert_eq!(runs("a\nb\nc\n", "a\nbb\nc\n"), vec![(2, 1)], "a line that grows at its end");
+        assert_eq!(runs("a\nb\nc\n", "a\nxb\nc\n"), vec![(2, 1)], "a line that grows at its start");
+        assert_eq!(runs("x\ny\n", "x\ny\nx\ny\n"), vec![(3, 2)]);
+        assert_eq!(runs("same\n", "same\n"), vec![]);
+    }
+
+    /// The lines not reported as added appear in the old version, in order (so no new line is
+    /// hidden), and skipping the common edges reports as many lines as diffing everything.
+    #[test]
+    fn unreported_lines_are_old_lines_in_order() {
+        use proptest::prelude::*;
+        let lines = proptest::collection::vec(prop_oneof!["a\n", "b\n", "c\n", "ab\n", "b", "\r\n"], 0..12);
+        proptest!(ProptestConfig::with_cases(2000), |(old in lines.clone(), new in lines)| {
+            let (old, new) = (old.concat(), new.concat());
+            let reported = added_line_runs(old.as_bytes(), new.as_bytes());
+            let new_lines: Vec<&[u8]> = new.as_bytes().split_inclusive(|&b| b == b'\n').collect();
+            let added = |n: usize| reported.iter().any(|r| (r.start as usize..(r.start + r.count) as usize).contains(&n));
+            let kept: Vec<&[u8]> =
+                new_lines.iter().enumerate().filter(|(i, _)| !added(i + 1)).map(|(_, l)| *l).collect();
+            let mut old_lines = old.as_bytes().split_inclusive(|&b| b == b'\n');
+            for line in &kept {
+                prop_assert!(old_lines.any(|o| o == *line), "{:?} -> {:?}: {:?}", old, new, reported);
+            }
+            let whole = InternedInput::new(byte_lines_with_terminator(old.as_bytes()), byte_lines_with_terminator(new.as_bytes()));
+            let mut count = 0;
+            diff(Algorithm::Myers, &whole, |_: Range<u32>, a: Range<u32>| count += a.len());
+            prop_assert_eq!(reported.iter().map(|r| r.count as usize).sum::<usize>(), count);
+        });
     }
 }

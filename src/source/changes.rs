@@ -179,12 +179,10 @@ fn emit(
     if ranges.is_empty() {
         return Ok(());
     }
-    let starts = line_starts(content);
+    let mut lines = LineCursor { content, line: 1, at: 0 };
     for range in ranges {
-        let first = (range.start as usize).saturating_sub(1).min(starts.len());
-        let last = (first + range.count as usize).min(starts.len());
-        let begin = starts.get(first).copied().unwrap_or(content.len());
-        let end = starts.get(last).copied().unwrap_or(content.len());
+        let begin = lines.seek(range.start);
+        let end = lines.seek(range.start.saturating_add(range.count));
         let text = &content[begin..end];
         stats.bytes_scanned += text.len() as u64;
         sink.fragment(&Fragment { origin, path, first_line: range.start, text })?;
@@ -214,7 +212,31 @@ fn added_ranges<B: AsRef<[u8]>>(
     Ok(ranges)
 }
 
+/// Walks forward through `content` to the starts of lines (ranges come in ascending order), so
+/// that a large file with a few added lines is not split into lines whole.
+struct LineCursor<'a> {
+    content: &'a [u8],
+    /// 1-based line that starts at `at`.
+    line: u32,
+    at: usize,
+}
+
+impl LineCursor<'_> {
+    /// The byte offset where 1-based `line` starts, or the end of the content.
+    fn seek(&mut self, line: u32) -> usize {
+        while self.line < line && self.at < self.content.len() {
+            self.at = match memchr::memchr(b'\n', &self.content[self.at..]) {
+                Some(newline) => self.at + newline + 1,
+                None => self.content.len(),
+            };
+            self.line += 1;
+        }
+        self.at
+    }
+}
+
 /// Byte offset of the start of every line.
+#[cfg(test)]
 fn line_starts(content: &[u8]) -> Vec<usize> {
     let mut starts = Vec::with_capacity(content.len() / 32 + 1);
     starts.push(0);
@@ -252,6 +274,19 @@ mod tests {
             intersect(&a, &b),
             vec![LineRange { start: 4, count: 2 }, LineRange { start: 10, count: 2 }]
         );
+    }
+
+    /// The cursor finds the line starts that splitting the whole content finds.
+    #[test]
+    fn line_cursor_agrees_with_line_starts() {
+        for content in [&b"a\nb\nc\n"[..], b"a\nb\nc", b"", b"\n\n", b"one line"] {
+            let starts = line_starts(content);
+            for first in 1..6u32 {
+                let mut cursor = LineCursor { content, line: 1, at: 0 };
+                let expected = starts.get(first as usize - 1).copied().unwrap_or(content.len());
+                assert_eq!(cursor.seek(first), expected, "{content:?} line {first}");
+            }
+        }
     }
 
     #[test]
