@@ -1,4 +1,5 @@
 use std::cmp::Ordering;
+use std::collections::{HashMap, VecDeque};
 use std::path::Path;
 
 use anyhow::{Context, Result};
@@ -13,14 +14,21 @@ use super::staged::{changes_from_diff, Change, ChangeKind};
 ///
 /// # Errors
 /// The commit's or a parent's tree cannot be read.
-pub fn commit_changes(repo: &Repository, commit: &Commit<'_>) -> Result<Vec<Change>> {
-    let tree = commit.tree().with_context(|| format!("reading the tree of commit {}", commit.id()))?;
-    let parent_trees: Vec<Option<Tree<'_>>> =
-        (0..commit.parent_count()).map(|i| commit.parent(i).ok().and_then(|p| p.tree().ok())).collect();
+pub fn commit_changes<'r>(
+    repo: &'r Repository,
+    commit: &Commit<'_>,
+    trees: &mut TreeCache<'r>,
+) -> Result<Vec<Change>> {
+    let tree = trees
+        .get(repo, commit.tree_id())
+        .with_context(|| format!("reading the tree of commit {}", commit.id()))?;
+    let parent_trees: Vec<Option<Tree<'_>>> = (0..commit.parent_count())
+        .map(|i| commit.parent(i).ok().and_then(|p| trees.get(repo, p.tree_id()).ok()))
+        .collect();
     let first = parent_trees.first().and_then(Option::as_ref);
     let mut changes = Vec::new();
     let mut removed = false;
-    tree_changes(repo, first, &tree, &mut String::new(), &mut changes, &mut removed)?;
+    tree_changes(repo, trees, first, &tree, &mut String::new(), &mut changes, &mut removed)?;
     let added = changes.iter().any(|c| c.old.is_none());
     if removed && added {
         // Files went and came: let libgit2 pair the renames, so that a renamed file's old lines
@@ -40,8 +48,9 @@ pub fn commit_changes(repo: &Repository, commit: &Commit<'_>) -> Result<Vec<Chan
 /// The files that differ between `old` and `new`, walking only into subtrees whose ids differ
 /// (libgit2's tree diff walks every entry of both trees, which dominated history scans). Sets
 /// `removed` when a file of `old` is gone from `new`.
-fn tree_changes(
-    repo: &Repository,
+fn tree_changes<'r>(
+    repo: &'r Repository,
+    trees: &mut TreeCache<'r>,
     old: Option<&Tree<'_>>,
     new: &Tree<'_>,
     prefix: &mut String,
@@ -72,15 +81,15 @@ fn tree_changes(
         let length = prefix.len();
         prefix.push_str(&String::from_utf8_lossy(entry.name_bytes()));
         if mode == TREE {
-            let subtree = repo.find_tree(id).with_context(|| format!("reading the tree of {prefix}"))?;
+            let subtree = trees.get(repo, id).with_context(|| format!("reading the tree of {prefix}"))?;
             let old_subtree = match previous {
                 Some((old_id, TREE)) => {
-                    Some(repo.find_tree(old_id).with_context(|| format!("reading the tree of {prefix}"))?)
+                    Some(trees.get(repo, old_id).with_context(|| format!("reading the tree of {prefix}"))?)
                 }
                 _ => None,
             };
             prefix.push('/');
-            tree_changes(repo, old_subtree.as_ref(), &subtree, prefix, out, removed)?;
+            tree_changes(repo, trees, old_subtree.as_ref(), &subtree, prefix, out, removed)?;
         } else {
             // A mode-only change is listed too (as git does); its content has no added lines.
             let old_blob = previous.filter(|&(_, m)| is_content_mode(m)).map(|(old_id, _)| old_id);
@@ -108,6 +117,35 @@ fn tree_changes(
 }
 
 const TREE: i32 = 0o040000;
+
+/// Trees one worker read recently, by id. A commit's parent tree is usually the tree of the
+/// commit the worker scanned just before, and libgit2 keeps only trees under 4 KiB in its own
+/// cache, so without this every root tree of a history was inflated twice.
+#[derive(Default)]
+pub struct TreeCache<'r> {
+    trees: HashMap<Oid, Tree<'r>>,
+    order: VecDeque<Oid>,
+}
+
+impl<'r> TreeCache<'r> {
+    /// Trees kept at most; the oldest go first.
+    const MAX_TREES: usize = 4096;
+
+    fn get(&mut self, repo: &'r Repository, id: Oid) -> Result<Tree<'r>, git2::Error> {
+        if let Some(tree) = self.trees.get(&id) {
+            return Ok(tree.clone());
+        }
+        let tree = repo.find_tree(id)?;
+        self.trees.insert(id, tree.clone());
+        self.order.push_back(id);
+        if self.order.len() > Self::MAX_TREES {
+            if let Some(old) = self.order.pop_front() {
+                self.trees.remove(&old);
+            }
+        }
+        Ok(tree)
+    }
+}
 
 /// Git's order of tree entries: by name, a subtree's name compared as if it ended with `/`.
 fn git_order(a: &TreeEntry<'_>, b: &TreeEntry<'_>) -> Ordering {
@@ -234,8 +272,17 @@ mod tests {
             let parent = commit.parent(0).ok().map(|p| p.tree().expect("parent tree"));
             let mut walked = Vec::new();
             let mut removed = false;
-            tree_changes(&repo, parent.as_ref(), &tree, &mut String::new(), &mut walked, &mut removed)
-                .expect("walk");
+            let mut trees = TreeCache::default();
+            tree_changes(
+                &repo,
+                &mut trees,
+                parent.as_ref(),
+                &tree,
+                &mut String::new(),
+                &mut walked,
+                &mut removed,
+            )
+            .expect("walk");
             let diffed = diff_with_renames(&repo, &commit, parent.as_ref(), &tree).expect("diff");
             let mut walked: Vec<_> = walked.iter().map(key).collect();
             let mut diffed: Vec<_> = diffed.iter().map(key).collect();

@@ -10,7 +10,7 @@ mod range;
 mod repo;
 mod staged;
 
-pub use commits::{commit_changes, describe, peel_commit};
+pub use commits::{commit_changes, describe, peel_commit, TreeCache};
 pub use diff::{added_line_runs, LineRange};
 pub use range::{
     all_commits, is_zero, outgoing_commits, parse_push_lines, range_commits, MalformedPushLine, PushUpdate,

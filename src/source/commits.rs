@@ -42,8 +42,9 @@ where
             let mut sink = new_sink();
             let mut stats = SourceStats::default();
             let mut bulk = Bulk { seen: &seen, cache: BlobCache::default() };
+            let mut trees = git::TreeCache::default();
             for &oid in part {
-                scan_commit(&repo, oid, limits, &mut bulk, &mut sink, &mut stats)?;
+                scan_commit(&repo, oid, limits, &mut trees, &mut bulk, &mut sink, &mut stats)?;
                 let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
                 progress(n);
             }
@@ -59,10 +60,11 @@ where
     Ok((sinks, total))
 }
 
-fn scan_commit(
-    repo: &Repository,
+fn scan_commit<'r>(
+    repo: &'r Repository,
     oid: Oid,
     limits: Limits,
+    trees: &mut git::TreeCache<'r>,
     bulk: &mut Bulk<'_>,
     sink: &mut dyn Sink,
     stats: &mut SourceStats,
@@ -70,7 +72,7 @@ fn scan_commit(
     let commit = repo.find_commit(oid).with_context(|| format!("reading commit {oid}"))?;
     let (id, author, summary) = git::describe(&commit);
     let origin = Origin::Commit(Arc::new(CommitInfo { id, author, summary }));
-    let changes = git::commit_changes(repo, &commit)?;
+    let changes = git::commit_changes(repo, &commit, trees)?;
     stats.commits_scanned += 1;
     scan_changes(repo, &changes, &origin, limits, Some(bulk), sink, stats)
 }
