@@ -7,10 +7,9 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use git2::{Oid, Repository};
-use rayon::prelude::*;
 
 use super::changes::{scan_changes, BlobCache, Bulk, SeenPairs};
-use super::{CommitInfo, Limits, Origin, Sink, SourceStats};
+use super::{in_parallel, CommitInfo, Limits, Origin, Sink, SourceStats};
 use crate::git;
 
 /// Scans `commits` (oldest first) in parallel. `new_sink` makes one sink per worker; the sinks
@@ -34,30 +33,18 @@ where
     let threads = rayon::current_num_threads().max(1);
     let chunk = commits.len().div_ceil(threads * 4).max(1);
     let done = std::sync::atomic::AtomicUsize::new(0);
-    let parts: Vec<(S, SourceStats)> = commits
-        .par_chunks(chunk)
-        .map(|part| {
-            let repo = Repository::open(git_dir)
-                .with_context(|| format!("opening the repository at {}", git_dir.display()))?;
-            let mut sink = new_sink();
-            let mut stats = SourceStats::default();
-            let mut bulk = Bulk { seen: &seen, cache: BlobCache::default() };
-            let mut trees = git::TreeCache::default();
-            for &oid in part {
-                scan_commit(&repo, oid, limits, &mut trees, &mut bulk, &mut sink, &mut stats)?;
-                let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                progress(n);
-            }
-            Ok((sink, stats))
-        })
-        .collect::<Result<_>>()?;
-    let mut total = SourceStats::default();
-    let mut sinks = Vec::with_capacity(parts.len());
-    for (sink, stats) in parts {
-        total.absorb(stats);
-        sinks.push(sink);
-    }
-    Ok((sinks, total))
+    in_parallel(commits, chunk, new_sink, |part, sink, stats| {
+        let repo = Repository::open(git_dir)
+            .with_context(|| format!("opening the repository at {}", git_dir.display()))?;
+        let mut bulk = Bulk { seen: &seen, cache: BlobCache::default() };
+        let mut trees = git::TreeCache::default();
+        for &oid in part {
+            scan_commit(&repo, oid, limits, &mut trees, &mut bulk, sink, stats)?;
+            let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            progress(n);
+        }
+        Ok(())
+    })
 }
 
 fn scan_commit<'r>(

@@ -80,6 +80,42 @@ pub struct SourceStats {
     pub commits_scanned: usize,
 }
 
+/// Scans `items` in chunks of `chunk` on rayon's pool, each chunk into a fresh sink from
+/// `new_sink` by `work`; the sinks come back in the items' order, with the counts summed.
+///
+/// # Errors
+/// The first error any chunk met.
+fn in_parallel<T, S, F, W>(
+    items: &[T],
+    chunk: usize,
+    new_sink: F,
+    work: W,
+) -> anyhow::Result<(Vec<S>, SourceStats)>
+where
+    T: Sync,
+    S: Sink + Send,
+    F: Fn() -> S + Sync,
+    W: Fn(&[T], &mut S, &mut SourceStats) -> anyhow::Result<()> + Sync,
+{
+    use rayon::prelude::*;
+    let parts: Vec<(S, SourceStats)> = items
+        .par_chunks(chunk.max(1))
+        .map(|part| {
+            let mut sink = new_sink();
+            let mut stats = SourceStats::default();
+            work(part, &mut sink, &mut stats)?;
+            Ok((sink, stats))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let mut total = SourceStats::default();
+    let mut sinks = Vec::with_capacity(parts.len());
+    for (sink, stats) in parts {
+        total.absorb(stats);
+        sinks.push(sink);
+    }
+    Ok((sinks, total))
+}
+
 impl SourceStats {
     /// Adds another part's counts to this one (parallel scans).
     pub fn absorb(&mut self, other: SourceStats) {

@@ -4,9 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use rayon::prelude::*;
 
-use super::{is_binary, Fragment, Limits, Origin, Sink, SourceStats};
+use super::{in_parallel, is_binary, Fragment, Limits, Origin, Sink, SourceStats};
 
 /// Files from which [`scan_parallel`] spreads the work over every core.
 const PARALLEL_FROM: usize = 64;
@@ -48,24 +47,12 @@ where
     }
     // Small chunks: file sizes vary a lot in a source tree.
     let chunk = files.len().div_ceil(rayon::current_num_threads() * 16);
-    let parts: Vec<(S, SourceStats)> = files
-        .par_chunks(chunk)
-        .map(|part| {
-            let mut sink = new_sink();
-            let mut stats = SourceStats::default();
-            for path in part {
-                scan_file(path, limits, &Origin::File, &mut sink, &mut stats)?;
-            }
-            Ok((sink, stats))
-        })
-        .collect::<Result<_>>()?;
-    let mut total = SourceStats::default();
-    let mut sinks = Vec::with_capacity(parts.len());
-    for (sink, stats) in parts {
-        total.absorb(stats);
-        sinks.push(sink);
-    }
-    Ok((sinks, total))
+    in_parallel(&files, chunk, new_sink, |part, sink, stats| {
+        for path in part {
+            scan_file(path, limits, &Origin::File, sink, stats)?;
+        }
+        Ok(())
+    })
 }
 
 /// The files under `roots`, in walk order.

@@ -6,10 +6,9 @@ use std::ffi::OsStr;
 
 use anyhow::Result;
 use git2::Repository;
-use rayon::prelude::*;
 
 use super::changes::scan_changes;
-use super::{Limits, Origin, Sink, SourceStats};
+use super::{in_parallel, Limits, Origin, Sink, SourceStats};
 use crate::git::{self, Change};
 
 /// Feeds every added line of the staged change to `sink`.
@@ -62,25 +61,12 @@ where
         return Ok((vec![sink], stats));
     }
     let chunk = changes.len().div_ceil(rayon::current_num_threads() * 4);
-    let parts: Vec<(S, SourceStats)> = changes
-        .par_chunks(chunk)
-        .map(|part| {
-            // libgit2 handles are not shared between threads; each worker opens the repository
-            // the way the hook did (same environment, same directory).
-            let repo = git::open_for_hook()?;
-            let mut sink = new_sink();
-            let mut stats = SourceStats::default();
-            scan_changes(&repo, part, &Origin::Index, limits, None, &mut sink, &mut stats)?;
-            Ok((sink, stats))
-        })
-        .collect::<Result<_>>()?;
-    let mut total = SourceStats::default();
-    let mut sinks = Vec::with_capacity(parts.len());
-    for (sink, stats) in parts {
-        total.absorb(stats);
-        sinks.push(sink);
-    }
-    Ok((sinks, total))
+    in_parallel(&changes, chunk, new_sink, |part, sink, stats| {
+        // libgit2 handles are not shared between threads; each worker opens the repository the
+        // way the hook did (same environment, same directory).
+        let repo = git::open_for_hook()?;
+        scan_changes(&repo, part, &Origin::Index, limits, None, sink, stats)
+    })
 }
 
 /// The changes to scan: the staged diff, narrowed to `only` when names are given.

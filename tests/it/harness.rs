@@ -30,6 +30,17 @@ impl TestRepo {
         TestRepo::in_subdir("repo")
     }
 
+    /// A repository with a pushed `main`, a bare remote `origin`, and both hooks installed.
+    pub fn pushed() -> TestRepo {
+        let repo = TestRepo::new();
+        repo.add_bare_remote();
+        repo.commit_file("README.md", "# app\n", "initial");
+        repo.git(&["push", "-q", "--no-verify", "origin", "main"]);
+        let run = repo.leakgate(&["install", "--pre-commit", "--pre-push"]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        repo
+    }
+
     /// Like `new`, with the work tree at `name` inside the temp dir (spaces and non-ASCII allowed).
     pub fn in_subdir(name: &str) -> TestRepo {
         let tmp = tempfile::tempdir().expect("temp dir");
@@ -99,8 +110,14 @@ impl TestRepo {
 
     /// Runs leakgate in the work tree with `input` on stdin.
     pub fn leakgate_stdin(&self, args: &[&str], input: &[u8]) -> Run {
+        self.leakgate_stdin_in(&self.root, args, input)
+    }
+
+    /// Runs leakgate in `dir` with this repository's sanitised environment and `input` on stdin.
+    pub fn leakgate_stdin_in(&self, dir: &Path, args: &[&str], input: &[u8]) -> Run {
         let mut child = self
             .command(leakgate_bin())
+            .current_dir(dir)
             .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

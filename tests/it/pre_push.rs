@@ -2,24 +2,13 @@
 
 use crate::harness::{reports, Fakes, TestRepo};
 
-/// A repository with a pushed `main`, a bare remote `origin`, and both hooks installed.
-fn pushed_repo() -> TestRepo {
-    let repo = TestRepo::new();
-    repo.add_bare_remote();
-    repo.commit_file("README.md", "# app\n", "initial");
-    repo.git(&["push", "-q", "--no-verify", "origin", "main"]);
-    let run = repo.leakgate(&["install", "--pre-commit", "--pre-push"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    repo
-}
-
 fn short(id: &str) -> &str {
     &id[..10]
 }
 
 #[test]
 fn a_secret_added_then_removed_within_the_push_is_refused() {
-    let repo = pushed_repo();
+    let repo = TestRepo::pushed();
     let key = Fakes::new(41).aws_key_id();
     repo.commit_file("a.txt", "one\n", "clean one");
     let bad = repo.commit_file("a.txt", &format!("one\nkey = {key}\n"), "add a key (no-verify)");
@@ -37,7 +26,7 @@ fn a_secret_added_then_removed_within_the_push_is_refused() {
 
 #[test]
 fn a_clean_push_passes_and_deletions_pass() {
-    let repo = pushed_repo();
+    let repo = TestRepo::pushed();
     repo.git(&["checkout", "-q", "-b", "feature"]);
     repo.commit_file("f.txt", "feature\n", "feature");
     let run = repo.push(&["origin", "feature"]);
@@ -48,7 +37,7 @@ fn a_clean_push_passes_and_deletions_pass() {
 
 #[test]
 fn already_pushed_history_is_not_scanned_again() {
-    let repo = pushed_repo();
+    let repo = TestRepo::pushed();
     let key = Fakes::new(42).aws_key_id();
     repo.commit_file("legacy.txt", &format!("key = {key}\n"), "legacy secret");
     repo.git(&["push", "-q", "--no-verify", "origin", "main"]);
@@ -60,7 +49,7 @@ fn already_pushed_history_is_not_scanned_again() {
 
 #[test]
 fn every_ref_of_a_multi_ref_push_is_checked() {
-    let repo = pushed_repo();
+    let repo = TestRepo::pushed();
     let token = Fakes::new(43).github_token();
     repo.git(&["checkout", "-q", "-b", "a"]);
     repo.commit_file("a.txt", "clean\n", "a");
@@ -73,7 +62,7 @@ fn every_ref_of_a_multi_ref_push_is_checked() {
 
 #[test]
 fn an_annotated_tag_on_a_new_commit_is_peeled_and_checked() {
-    let repo = pushed_repo();
+    let repo = TestRepo::pushed();
     let key = Fakes::new(44).aws_key_id();
     repo.git(&["checkout", "-q", "-b", "release"]);
     repo.commit_file("r.txt", &format!("key = {key}\n"), "release");
@@ -86,7 +75,7 @@ fn an_annotated_tag_on_a_new_commit_is_peeled_and_checked() {
 
 #[test]
 fn a_push_to_a_bare_url_is_checked() {
-    let repo = pushed_repo();
+    let repo = TestRepo::pushed();
     let key = Fakes::new(45).aws_key_id();
     repo.commit_file("u.txt", &format!("key = {key}\n"), "url push");
     let url = repo.root.parent().expect("parent").join("remote.git");
@@ -97,7 +86,7 @@ fn a_push_to_a_bare_url_is_checked() {
 
 #[test]
 fn a_push_over_the_commit_limit_is_refused_whole() {
-    let repo = pushed_repo();
+    let repo = TestRepo::pushed();
     repo.write(".leakgate.toml", "max-push-commits = 2\n");
     for i in 0..3 {
         repo.commit_file("n.txt", &format!("{i}\n"), &format!("c{i}"));
@@ -109,7 +98,7 @@ fn a_push_over_the_commit_limit_is_refused_whole() {
 
 #[test]
 fn malformed_pre_push_input_is_a_usage_error() {
-    let repo = pushed_repo();
+    let repo = TestRepo::pushed();
     let out = repo
         .command(crate::harness::leakgate_bin())
         .args(["pre-push", "origin", "url"])
@@ -155,7 +144,7 @@ fn range_and_history_scans_report_each_secret_once_at_its_introduction() {
 
 #[test]
 fn a_merge_commit_is_judged_on_its_own_resolution_only() {
-    let repo = pushed_repo();
+    let repo = TestRepo::pushed();
     let mut fakes = Fakes::new(47);
     let theirs = fakes.aws_key_id();
     repo.git(&["checkout", "-q", "-b", "feature"]);

@@ -20,37 +20,6 @@ fn repo_with_history() -> TestRepo {
     repo
 }
 
-/// Like [`repo_with_history`], pushed to a bare `origin`, with both hooks installed.
-fn pushed_repo() -> TestRepo {
-    let repo = TestRepo::new();
-    repo.add_bare_remote();
-    repo.commit_file("README.md", "# app\n", "initial");
-    repo.git(&["push", "-q", "--no-verify", "origin", "main"]);
-    let run = repo.leakgate(&["install", "--pre-commit", "--pre-push"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    repo
-}
-
-/// Runs leakgate in `dir` with the repository's sanitised environment and `input` on stdin.
-fn leakgate_in(repo: &TestRepo, dir: &Path, args: &[&str], input: &[u8]) -> Run {
-    use std::io::Write;
-    let mut child = repo
-        .command(leakgate_bin())
-        .current_dir(dir)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn leakgate");
-    let mut stdin = child.stdin.take().expect("stdin");
-    let input = input.to_vec();
-    let writer = std::thread::spawn(move || stdin.write_all(&input));
-    let out = child.wait_with_output().expect("wait");
-    writer.join().expect("writer thread").ok();
-    Run::from(out)
-}
-
 /// Runs git in `dir` with the repository's sanitised environment; panics on failure.
 fn git_in(repo: &TestRepo, dir: &Path, args: &[&str]) -> String {
     let out = repo
@@ -85,23 +54,23 @@ fn a_bare_repository_scans_ranges_and_runs_pre_push() {
     let bare = repo.outside("mirror.git");
     git_in(&repo, repo.temp_root(), &["clone", "-q", "--bare", &repo.root.to_string_lossy(), "mirror.git"]);
 
-    let run = leakgate_in(&repo, &bare, &["scan", "--range", "HEAD~1..HEAD"], b"");
+    let run = repo.leakgate_stdin_in(&bare, &["scan", "--range", "HEAD~1..HEAD"], b"");
     assert_eq!(run.code, 1, "{}", run.all());
     assert!(reports(&run, "conf/b.cfg", 2, "aws.access-key-id"), "{}", run.all());
     run.assert_no_leak(&key);
-    let run = leakgate_in(&repo, &bare, &["scan", "--range", "HEAD~1"], b"");
+    let run = repo.leakgate_stdin_in(&bare, &["scan", "--range", "HEAD~1"], b"");
     assert_eq!(run.code, 0, "{}", run.all());
 
     // The pre-push hook of a bare repository (a mirror pushing on): every new commit is checked.
     let tip = git_in(&repo, &bare, &["rev-parse", "HEAD"]).trim().to_string();
     let line = format!("refs/heads/main {tip} refs/heads/main {}\n", zeros());
-    let run = leakgate_in(&repo, &bare, &["pre-push", "backup", "/nowhere"], line.as_bytes());
+    let run = repo.leakgate_stdin_in(&bare, &["pre-push", "backup", "/nowhere"], line.as_bytes());
     assert_eq!(run.code, 1, "{}", run.all());
     assert!(reports(&run, "conf/b.cfg", 2, "aws.access-key-id"), "{}", run.all());
     run.assert_no_leak(&key);
 
     // There is no staged change in a bare repository: the hook says so and blocks.
-    let run = leakgate_in(&repo, &bare, &["pre-commit"], b"");
+    let run = repo.leakgate_stdin_in(&bare, &["pre-commit"], b"");
     assert_eq!(run.code, 3, "{}", run.all());
     assert!(run.stderr.contains("is bare"), "{}", run.stderr);
 }
@@ -178,7 +147,7 @@ fn a_shallow_clone_pushes_with_a_missing_parent() {
     let tip = git_in(&origin, &shallow, &["rev-parse", "HEAD"]).trim().to_string();
     let boundary = git_in(&origin, &shallow, &["rev-parse", "HEAD~1"]).trim().to_string();
     let line = format!("refs/heads/main {tip} refs/heads/main {boundary}\n");
-    let run = leakgate_in(&origin, &shallow, &["pre-push", "origin", &url], line.as_bytes());
+    let run = origin.leakgate_stdin_in(&shallow, &["pre-push", "origin", &url], line.as_bytes());
     assert_eq!(run.code, 1, "{}", run.all());
     assert!(reports(&run, "new.cfg", 2, "aws.access-key-id"), "{}", run.all());
     assert!(!run.all().contains("legacy.cfg"), "history the remote has was judged: {}", run.all());
@@ -187,7 +156,8 @@ fn a_shallow_clone_pushes_with_a_missing_parent() {
     // To a destination that has nothing: the walk stops at the shallow boundary, whose parent is
     // missing; the boundary commit is then judged whole (more, never less) — and not crash.
     let line = format!("refs/heads/main {tip} refs/heads/main {}\n", zeros());
-    let run = leakgate_in(&origin, &shallow, &["-v", "pre-push", "elsewhere", "/nowhere"], line.as_bytes());
+    let run =
+        origin.leakgate_stdin_in(&shallow, &["-v", "pre-push", "elsewhere", "/nowhere"], line.as_bytes());
     assert_eq!(run.code, 1, "{}", run.all());
     assert!(reports(&run, "new.cfg", 2, "aws.access-key-id"), "{}", run.all());
     assert!(reports(&run, "legacy.cfg", 1, "aws.access-key-id"), "{}", run.all());
@@ -201,7 +171,7 @@ fn a_shallow_clone_pushes_with_a_missing_parent() {
         .output()
         .expect("git");
     assert!(out.status.success());
-    let run = leakgate_in(&origin, &shallow, &["install", "--pre-push"], b"");
+    let run = origin.leakgate_stdin_in(&shallow, &["install", "--pre-push"], b"");
     assert_eq!(run.code, 0, "{}", run.all());
     let out = origin
         .command("git")
@@ -216,7 +186,7 @@ fn a_shallow_clone_pushes_with_a_missing_parent() {
 
 #[test]
 fn a_detached_head_commits_and_pushes_through_the_hooks() {
-    let repo = pushed_repo();
+    let repo = TestRepo::pushed();
     repo.git(&["checkout", "-q", "--detach"]);
     let key = Fakes::new(806).aws_key_id();
     repo.write("d.txt", format!("detached\nkey = {key}\n"));
@@ -393,7 +363,7 @@ fn a_cherry_pick_in_progress_checks_its_resolution() {
 /// the net that catches it.
 #[test]
 fn picks_that_skip_pre_commit_are_caught_at_push() {
-    let repo = pushed_repo();
+    let repo = TestRepo::pushed();
     let mut fakes = Fakes::new(823);
     let picked_key = fakes.aws_key_id();
     repo.git(&["checkout", "-q", "-b", "side"]);
@@ -675,7 +645,7 @@ fn git_dir_and_work_tree_set_from_outside_the_work_tree() {
     std::fs::create_dir_all(&outside).expect("dir");
     repo.set_env("GIT_DIR", repo.git_dir());
     repo.set_env("GIT_WORK_TREE", &repo.root);
-    let run = leakgate_in(&repo, &outside, &["pre-commit"], b"");
+    let run = repo.leakgate_stdin_in(&outside, &["pre-commit"], b"");
     assert_eq!(run.code, 1, "{}", run.all());
     assert!(reports(&run, "w.cfg", 2, "aws.access-key-id"), "{}", run.all());
     run.assert_no_leak(&key);
@@ -689,7 +659,7 @@ fn git_dir_and_work_tree_set_from_outside_the_work_tree() {
 
     // A repository policy is read from the work tree named by GIT_WORK_TREE, not the cwd.
     repo.write(".leakgate.toml", "min-severity-to-blok = 1\n");
-    let run = leakgate_in(&repo, &outside, &["pre-commit"], b"");
+    let run = repo.leakgate_stdin_in(&outside, &["pre-commit"], b"");
     assert_eq!(run.code, 2, "{}", run.all());
 }
 
@@ -744,7 +714,7 @@ fn a_missing_object_fails_closed_with_exit_3_and_a_sentence() {
     assert_ne!(run.code, 0, "a commit with a missing object went through");
 
     // The same for a push.
-    let repo = pushed_repo();
+    let repo = TestRepo::pushed();
     repo.commit_file("p.txt", "pushed soon\n", "p");
     let oid = repo.git(&["rev-parse", "HEAD:p.txt"]).trim().to_string();
     std::fs::remove_file(repo.git_dir().join("objects").join(&oid[..2]).join(&oid[2..])).expect("rm");
