@@ -128,15 +128,23 @@ fn scan_change(
                 return Ok(());
             }
             let read_old = |oid: Oid| {
-                let old = repo
-                    .find_blob(oid)
-                    .with_context(|| format!("reading the previous version of {}", change.path))?;
-                Ok(old.content().to_vec())
+                repo.find_blob(oid)
+                    .map(BlobBytes)
+                    .with_context(|| format!("reading the previous version of {}", change.path))
             };
             let ranges = added_ranges(change, content, read_old)?;
             stats.files_scanned += 1;
             emit(content, ranges.as_deref(), &change.path, origin, sink, stats)
         }
+    }
+}
+
+/// A blob's content, borrowed from libgit2's buffer (no copy on the hook's path).
+struct BlobBytes<'r>(git2::Blob<'r>);
+
+impl AsRef<[u8]> for BlobBytes<'_> {
+    fn as_ref(&self) -> &[u8] {
+        self.0.content()
     }
 }
 
