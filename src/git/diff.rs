@@ -24,7 +24,7 @@ pub fn added_line_runs(old: &[u8], new: &[u8]) -> Vec<LineRange> {
     // Lines both versions share at the start and the end are not diffed: most edits touch a few
     // lines, and interning every line of both versions was most of a history scan's diff time.
     let (start, old_end, new_end) = unchanged_edges(old, new);
-    let skipped_lines = new[..start].iter().filter(|&&b| b == b'\n').count() as u32;
+    let skipped_lines = memchr::memchr_iter(b'\n', &new[..start]).count() as u32;
     let input = InternedInput::new(
         byte_lines_with_terminator(&old[start..old_end]),
         byte_lines_with_terminator(&new[start..new_end]),
@@ -41,11 +41,11 @@ pub fn added_line_runs(old: &[u8], new: &[u8]) -> Vec<LineRange> {
 /// Where the differing middles of `old` and `new` start (the same offset in both) and end:
 /// whole lines, with the common leading and trailing lines left out.
 fn unchanged_edges(old: &[u8], new: &[u8]) -> (usize, usize, usize) {
-    let prefix = old.iter().zip(new).take_while(|(a, b)| a == b).count();
+    let prefix = common_prefix(old, new);
     // Back to the start of the line the first difference is on.
     let start = memchr::memrchr(b'\n', &new[..prefix]).map_or(0, |at| at + 1);
     let room = old.len().min(new.len()) - start;
-    let suffix = old.iter().rev().zip(new.iter().rev()).take(room).take_while(|(a, b)| a == b).count();
+    let suffix = common_suffix(&old[old.len() - room..], &new[new.len() - room..]);
     // Forward to the start of a line: past the first newline of the common end (the bytes
     // before it may differ, so the line it ends is not common).
     let tail = &new[new.len() - suffix..];
@@ -56,12 +56,44 @@ fn unchanged_edges(old: &[u8], new: &[u8]) -> (usize, usize, usize) {
     (start, old.len() - kept, new.len() - kept)
 }
 
+/// Bytes compared at a time while looking for the first difference: whole chunks compile to wide
+/// loads, where a byte loop cost a tenth of a history scan.
+const CHUNK: usize = 32;
+
+/// The length of the longest common prefix of `a` and `b`.
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    let equal = a.chunks_exact(CHUNK).zip(b.chunks_exact(CHUNK)).take_while(|(x, y)| x == y).count() * CHUNK;
+    equal + a[equal..].iter().zip(&b[equal..]).take_while(|(x, y)| x == y).count()
+}
+
+/// The length of the longest common suffix of `a` and `b`.
+fn common_suffix(a: &[u8], b: &[u8]) -> usize {
+    let equal =
+        a.rchunks_exact(CHUNK).zip(b.rchunks_exact(CHUNK)).take_while(|(x, y)| x == y).count() * CHUNK;
+    let (a, b) = (&a[..a.len() - equal], &b[..b.len() - equal]);
+    equal + a.iter().rev().zip(b.iter().rev()).take_while(|(x, y)| x == y).count()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn runs(old: &str, new: &str) -> Vec<(u32, u32)> {
         added_line_runs(old.as_bytes(), new.as_bytes()).iter().map(|r| (r.start, r.count)).collect()
+    }
+
+    #[test]
+    fn common_edges_are_found_across_chunks() {
+        let base: Vec<u8> = (0..200u8).collect();
+        for at in [0, 1, 31, 32, 33, 64, 150, 199] {
+            let mut other = base.clone();
+            other[at] ^= 0xff;
+            assert_eq!(common_prefix(&base, &other), at);
+            assert_eq!(common_suffix(&base, &other), 199 - at);
+        }
+        assert_eq!(common_prefix(&base, &base[..70]), 70);
+        assert_eq!(common_suffix(&base, &base[130..]), 70);
+        assert_eq!(common_prefix(b"", &base), 0);
     }
 
     #[test]
