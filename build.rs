@@ -15,6 +15,10 @@ mod lines;
 #[path = "src/rules/hircode.rs"]
 mod hircode;
 
+#[allow(dead_code)]
+#[path = "src/rules/required.rs"]
+mod required;
+
 #[path = "build/keywords.rs"]
 mod keywords;
 
@@ -25,6 +29,7 @@ fn main() {
     println!("cargo:rerun-if-changed=src/rules/spec.rs");
     println!("cargo:rerun-if-changed=build/keywords.rs");
     println!("cargo:rerun-if-changed=src/rules/hircode.rs");
+    println!("cargo:rerun-if-changed=src/rules/required.rs");
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .expect("src/rules/builtin exists")
         .map(|e| e.expect("readable dir entry").path())
@@ -101,7 +106,7 @@ fn emit(out: &mut String, r: &spec::RuleSpec, family: &str) {
     writeln!(
         out,
         "RuleDef {{ id: {:?}, family: {:?}, name: {:?}, description: {:?}, severity: Severity::{}, \
-         keywords: {}, regex: {}, hir: {}, single_line: {}, path: {}, entropy: {}, validator: {}, placeholders: {}, \
+         keywords: {}, regex: {}, hir: {}, single_line: {}, required: {}, path: {}, entropy: {}, validator: {}, placeholders: {}, \
          revoke: {:?}, url: {:?}, instead: {:?}, examples: {}, negative_examples: {} }},",
         r.id,
         family,
@@ -112,12 +117,12 @@ fn emit(out: &mut String, r: &spec::RuleSpec, family: &str) {
         opt(&r.regex),
         match &r.regex {
             Some(pattern) => {
-                let code = hircode::compile(pattern).unwrap_or_else(|e| panic!("rule {}: {e}", r.id));
-                format!("b\"{}\"", code.iter().map(|b| format!("\\x{b:02x}")).collect::<String>())
+                bytes_literal(&hircode::compile(pattern).unwrap_or_else(|e| panic!("rule {}: {e}", r.id)))
             }
-            None => "b\"\"".to_string(),
+            None => bytes_literal(&[]),
         },
         r.regex.as_deref().is_some_and(lines::single_line),
+        bytes_literal(&r.regex.as_deref().map(required::compile).unwrap_or_default()),
         opt(&r.path),
         match r.entropy {
             Some(e) => format!("Some({e:?}_f64)"),
@@ -132,6 +137,11 @@ fn emit(out: &mut String, r: &spec::RuleSpec, family: &str) {
         list(&r.negative_examples),
     )
     .expect("write to string");
+}
+
+/// `bytes` as a Rust byte-string literal.
+fn bytes_literal(bytes: &[u8]) -> String {
+    format!("b\"{}\"", bytes.iter().map(|b| format!("\\x{b:02x}")).collect::<String>())
 }
 
 fn capitalize(s: &str) -> String {

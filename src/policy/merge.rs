@@ -507,6 +507,7 @@ fn add_custom_rule(
         // A custom rule's keywords keep their usual meaning, a filter on the whole fragment
         // (as in gitleaks): its regex may be written to match on a line without the keyword.
         single_line: false,
+        required: &[],
         hir: &[],
         path: r.path.as_deref().map(leak),
         entropy: r.entropy,

@@ -7,6 +7,7 @@ pub mod example;
 pub mod hircode;
 pub mod lines;
 pub mod quality;
+pub mod required;
 #[cfg(test)]
 mod selftest;
 pub mod spec;
@@ -80,6 +81,9 @@ pub struct RuleDef {
     /// Whether every match of `regex` lies within one line (see [`lines::single_line`]): the
     /// engine then runs it only on the lines holding one of its keywords.
     pub single_line: bool,
+    /// What any match of `regex` must contain (see [`required`]), checked before the regex is
+    /// compiled or run; empty (nothing) for custom rules.
+    pub required: &'static [u8],
     /// Path pattern restricting (or, without `regex`, defining) the rule.
     pub path: Option<&'static str>,
     /// Minimum Shannon entropy of the secret, bits per character.

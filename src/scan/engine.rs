@@ -8,7 +8,7 @@ use regex_automata::{meta, Input};
 
 use super::{keywords, Finding};
 use crate::rules::validate;
-use crate::rules::{hircode, RuleDef, BUILTIN};
+use crate::rules::{hircode, required, RuleDef, BUILTIN};
 use crate::secret::Secret;
 use crate::source::Fragment;
 
@@ -156,8 +156,17 @@ impl Engine {
         while at < windows.len() {
             let rule = windows[at].0;
             let end = windows[at..].iter().position(|(r, _)| *r != rule).map_or(windows.len(), |n| at + n);
-            if self.path_applies(rule, fragment.path)? {
-                for window in merged(windows[at..end].iter().map(|(_, w)| w.clone())) {
+            // The path pattern is compiled only once a window could hold a match.
+            let mut path_applies = None;
+            for window in merged(windows[at..end].iter().map(|(_, w)| w.clone())) {
+                if !required::holds(self.rules[rule].required, &text[window.clone()]) {
+                    continue;
+                }
+                let applies = match path_applies {
+                    Some(applies) => applies,
+                    None => *path_applies.insert(self.path_applies(rule, fragment.path)?),
+                };
+                if applies {
                     self.run_rule(rule, fragment, window, out)?;
                 }
             }

@@ -1,0 +1,317 @@
+//! What every match of a pattern must contain, shared by `build.rs` (which works it out for each
+//! built-in rule from its parsed pattern) and the engine (which checks it).
+//!
+//! A rule's keyword says where to look, not that the rule can match there: on a typical commit
+//! most keyword lines are decoys (`secret_name = "value"`, `api_key = settings.API_KEY`). Before
+//! compiling and running a rule's regex on a window, the engine checks the window against the
+//! rule's *requirement*: literals (compared ignoring ASCII case) and runs of bytes from a class
+//! that any match must hold, combined with "all of" and "any of". A requirement is only ever a
+//! consequence of the pattern, so a window that fails it cannot hold a match; one that passes it
+//! is searched as before.
+//!
+//! The requirement is stored as a small byte code, so the built-in catalog carries it as static
+//! data: `ALL n <n nodes>`, `ANY n <n nodes>`, `LIT len <bytes, lower case>`, `RUN min <32-byte
+//! set>`. An empty code requires nothing.
+
+use regex_syntax::hir::{Class, Hir, HirKind};
+
+const ALL: u8 = 0;
+const ANY: u8 = 1;
+const LIT: u8 = 2;
+const RUN: u8 = 3;
+
+/// A set of bytes, one bit each.
+type ByteSet = [u8; 32];
+
+/// Classes matching at least this many bytes are not worth checking: nearly any text has them.
+const TOO_COMMON: u32 = 200;
+
+/// Children of an "any of" beyond this are not worth checking: a window almost surely holds one.
+const MAX_CHOICES: usize = 64;
+
+/// What a match must contain, before encoding.
+#[derive(Debug, Clone, PartialEq)]
+enum Need {
+    Nothing,
+    Literal(Vec<u8>),
+    Run(ByteSet, u32),
+    All(Vec<Need>),
+    Any(Vec<Need>),
+}
+
+/// The requirement of `pattern` (regex crate syntax, bytes mode), encoded; empty when the pattern
+/// does not parse or requires nothing worth checking.
+pub fn compile(pattern: &str) -> Vec<u8> {
+    let Ok(hir) = regex_syntax::ParserBuilder::new().utf8(false).build().parse(pattern) else {
+        return Vec::new();
+    };
+    let mut code = Vec::new();
+    encode(&need(&hir), &mut code);
+    code
+}
+
+fn need(hir: &Hir) -> Need {
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => Need::Nothing,
+        HirKind::Literal(literal) => Need::Literal(literal.0.to_ascii_lowercase()),
+        HirKind::Class(class) => class_need(class, 1),
+        HirKind::Capture(capture) => need(&capture.sub),
+        HirKind::Repetition(repetition) if repetition.min == 0 => Need::Nothing,
+        HirKind::Repetition(repetition) => match repetition.sub.kind() {
+            HirKind::Class(class) => class_need(class, repetition.min),
+            _ => need(&repetition.sub),
+        },
+        HirKind::Concat(subs) => all(concat_needs(subs)),
+        HirKind::Alternation(subs) => any(subs.iter().map(need).collect()),
+    }
+}
+
+/// The needs of a concatenation, with consecutive single characters (a literal, or a class such
+/// as `[Pp]` that `(?i)` makes of a letter) joined into one literal.
+fn concat_needs(subs: &[Hir]) -> Vec<Need> {
+    let mut needs = Vec::new();
+    let mut literal: Vec<u8> = Vec::new();
+    for sub in subs {
+        match single_text(sub) {
+            Some(text) => literal.extend(text),
+            None => {
+                if !literal.is_empty() {
+                    needs.push(Need::Literal(std::mem::take(&mut literal)));
+                }
+                needs.push(need(sub));
+            }
+        }
+    }
+    if !literal.is_empty() {
+        needs.push(Need::Literal(literal));
+    }
+    needs
+}
+
+/// The lower-case text `hir` always matches, ignoring case, if it is a literal or a one-letter
+/// class.
+fn single_text(hir: &Hir) -> Option<Vec<u8>> {
+    match hir.kind() {
+        HirKind::Literal(literal) => Some(literal.0.to_ascii_lowercase()),
+        HirKind::Class(class) => {
+            let set = folded(&byte_set(class)?);
+            let mut members = (0..=255u8).filter(|&b| contains(&set, b));
+            let first = members.next()?;
+            members.next().is_none().then(|| vec![first])
+        }
+        _ => None,
+    }
+}
+
+/// `min` bytes in a row from `class`.
+fn class_need(class: &Class, min: u32) -> Need {
+    let Some(set) = byte_set(class) else {
+        return Need::Nothing;
+    };
+    let size: u32 = set.iter().map(|b| b.count_ones()).sum();
+    if size >= TOO_COMMON {
+        return Need::Nothing;
+    }
+    Need::Run(set, min)
+}
+
+/// The bytes `class` matches; `None` if it matches a character outside ASCII (several bytes).
+fn byte_set(class: &Class) -> Option<ByteSet> {
+    let mut set = [0u8; 32];
+    let mut add = |start: u32, end: u32| {
+        for b in start..=end {
+            set[(b / 8) as usize] |= 1 << (b % 8);
+        }
+    };
+    match class {
+        Class::Bytes(bytes) => bytes.ranges().iter().for_each(|r| add(r.start().into(), r.end().into())),
+        Class::Unicode(unicode) => {
+            for range in unicode.ranges() {
+                if u32::from(range.end()) > 0x7f {
+                    return None;
+                }
+                add(range.start().into(), range.end().into());
+            }
+        }
+    }
+    Some(set)
+}
+
+/// `set` with upper-case letters replaced by lower-case ones.
+fn folded(set: &ByteSet) -> ByteSet {
+    let mut out = [0u8; 32];
+    for b in (0..=255u8).filter(|&b| contains(set, b)) {
+        let b = b.to_ascii_lowercase();
+        out[usize::from(b / 8)] |= 1 << (b % 8);
+    }
+    out
+}
+
+fn contains(set: &ByteSet, b: u8) -> bool {
+    set[usize::from(b / 8)] & (1 << (b % 8)) != 0
+}
+
+fn all(needs: Vec<Need>) -> Need {
+    let mut kept = Vec::new();
+    for need in needs {
+        match need {
+            Need::Nothing => {}
+            Need::All(inner) => kept.extend(inner),
+            other if !kept.contains(&other) => kept.push(other),
+            _ => {}
+        }
+    }
+    // Dropping a requirement leaves the rest required; the count is stored in a byte.
+    kept.truncate(usize::from(u8::MAX));
+    match kept.len() {
+        0 => Need::Nothing,
+        1 => kept.pop().unwrap_or(Need::Nothing),
+        _ => Need::All(kept),
+    }
+}
+
+fn any(needs: Vec<Need>) -> Need {
+    let mut kept = Vec::new();
+    for need in needs {
+        match need {
+            Need::Nothing => return Need::Nothing,
+            Need::Any(inner) => kept.extend(inner),
+            other if !kept.contains(&other) => kept.push(other),
+            _ => {}
+        }
+    }
+    match kept.len() {
+        0 => Need::Nothing,
+        1 => kept.pop().unwrap_or(Need::Nothing),
+        n if n > MAX_CHOICES => Need::Nothing,
+        _ => Need::Any(kept),
+    }
+}
+
+fn encode(need: &Need, out: &mut Vec<u8>) {
+    match need {
+        Need::Nothing => {}
+        Need::Literal(bytes) => {
+            // Literals longer than a byte count are cut: a prefix is still required.
+            let bytes = &bytes[..bytes.len().min(255)];
+            out.extend([LIT, bytes.len() as u8]);
+            out.extend_from_slice(bytes);
+        }
+        Need::Run(set, min) => {
+            out.extend([RUN]);
+            out.extend_from_slice(&(*min).min(u32::from(u16::MAX)).to_le_bytes()[..2]);
+            out.extend_from_slice(set);
+        }
+        Need::All(needs) | Need::Any(needs) => {
+            out.extend([if matches!(need, Need::All(_)) { ALL } else { ANY }, needs.len() as u8]);
+            needs.iter().for_each(|n| encode(n, out));
+        }
+    }
+}
+
+/// Whether `window` meets the requirement `code` (from [`compile`]): `false` only if no match of
+/// the pattern can lie within it. A malformed code requires nothing.
+pub fn holds(code: &[u8], window: &[u8]) -> bool {
+    code.is_empty() || eval(code, window).is_none_or(|(met, _)| met)
+}
+
+/// Evaluates the node at the start of `code`: whether it holds, and the code after it.
+fn eval<'c>(code: &'c [u8], window: &[u8]) -> Option<(bool, &'c [u8])> {
+    let (&op, rest) = code.split_first()?;
+    match op {
+        ALL | ANY => {
+            let (&n, mut rest) = rest.split_first()?;
+            let mut met = op == ALL;
+            for _ in 0..n {
+                let (one, after) = eval(rest, window)?;
+                met = if op == ALL { met && one } else { met || one };
+                rest = after;
+            }
+            Some((met, rest))
+        }
+        LIT => {
+            let (&len, rest) = rest.split_first()?;
+            let (literal, rest) = rest.split_at_checked(usize::from(len))?;
+            Some((contains_literal(window, literal), rest))
+        }
+        RUN => {
+            let (min, rest) = rest.split_at_checked(2)?;
+            let (set, rest) = rest.split_at_checked(32)?;
+            let min = usize::from(u16::from_le_bytes([min[0], min[1]]));
+            Some((has_run(window, set, min), rest))
+        }
+        _ => None,
+    }
+}
+
+/// Whether `window` contains `literal` (lower case), ignoring ASCII case.
+fn contains_literal(window: &[u8], literal: &[u8]) -> bool {
+    let Some((&first, tail)) = literal.split_first() else {
+        return true;
+    };
+    if window.len() < literal.len() {
+        return false;
+    }
+    let last_start = window.len() - literal.len();
+    memchr::memchr2_iter(first, first.to_ascii_uppercase(), &window[..=last_start])
+        .any(|at| window[at + 1..at + literal.len()].eq_ignore_ascii_case(tail))
+}
+
+/// Whether `window` holds `min` bytes in a row from `set`.
+fn has_run(window: &[u8], set: &[u8], min: usize) -> bool {
+    let mut run = 0;
+    for &b in window {
+        if set[usize::from(b / 8)] & (1 << (b % 8)) != 0 {
+            run += 1;
+            if run >= min {
+                return true;
+            }
+        } else {
+            run = 0;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn holds_for(pattern: &str, text: &str) -> bool {
+        holds(&compile(pattern), text.as_bytes())
+    }
+
+    #[test]
+    fn case_insensitive_words_become_literals() {
+        let code = compile(r"(?i)password\s*=\s*(\w{8,})");
+        assert!(holds(&code, b"PassWord = hunter22hunter"));
+        assert!(!holds(&code, b"password_min_length"), "no '=': no match possible");
+        assert!(!holds(&code, b"pass = hunter22hunter"));
+    }
+
+    #[test]
+    fn runs_of_a_class_are_required() {
+        let pattern = r"(?-u)key\s*=\s*([a-f0-9]{32}|[A-F0-9]{32})";
+        assert!(!holds_for(pattern, "key = settings.VALUE_ROUTER_API_KEY"));
+        assert!(holds_for(pattern, &format!("key = {}", "ab12".repeat(8))));
+        assert!(!holds_for(pattern, &format!("key = {}", "ab1".repeat(10))), "30 hex digits are too few");
+    }
+
+    #[test]
+    fn alternatives_need_one_of_their_branches() {
+        let pattern = r"(?:<secret>|value=)(\w+)";
+        assert!(holds_for(pattern, "<secret>abc"));
+        assert!(holds_for(pattern, "value=abc"));
+        assert!(!holds_for(pattern, "secret = abc"));
+        assert!(holds_for(r"(?:a|b*)c", "c"), "an optional branch requires nothing");
+    }
+
+    #[test]
+    fn optional_and_unanalysable_parts_require_nothing() {
+        assert!(compile(r"x?").is_empty());
+        assert!(compile(r"[^\n]{5}").is_empty(), "a class of nearly every byte");
+        assert!(compile(r"(unclosed").is_empty());
+        assert!(holds(&[], b""));
+        assert!(holds(&[9, 9, 9], b"malformed code requires nothing"));
+    }
+}
