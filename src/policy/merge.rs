@@ -508,6 +508,7 @@ fn add_custom_rule(
         // (as in gitleaks): its regex may be written to match on a line without the keyword.
         single_line: false,
         required: &[],
+        starts: &[],
         hir: &[],
         path: r.path.as_deref().map(leak),
         entropy: r.entropy,

@@ -84,6 +84,9 @@ pub struct RuleDef {
     /// What any match of `regex` must contain (see [`required`]), checked before the regex is
     /// compiled or run; empty (nothing) for custom rules.
     pub required: &'static [u8],
+    /// Where matches of `regex` can start (see [`required::starts`]), so that a single-line rule
+    /// is run anchored at a few places of a line; empty when unknown (custom rules).
+    pub starts: &'static [u8],
     /// Path pattern restricting (or, without `regex`, defining) the rule.
     pub path: Option<&'static str>,
     /// Minimum Shannon entropy of the secret, bits per character.

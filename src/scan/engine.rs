@@ -4,7 +4,8 @@ use std::sync::OnceLock;
 
 use aho_corasick::AhoCorasick;
 use anyhow::{anyhow, Context, Result};
-use regex_automata::{meta, Input};
+use regex_automata::util::captures::Captures;
+use regex_automata::{meta, Anchored, Input};
 
 use super::{keywords, Finding};
 use crate::rules::validate;
@@ -237,35 +238,70 @@ impl Engine {
             return Ok(());
         };
         let regex = self.regexes[index].for_input(pattern, rule, window.len())?;
-        for caps in regex.captures_iter(Input::new(fragment.text).range(window)) {
-            let Some(m) = caps
-                .get_group_by_name("secret")
-                .or_else(|| caps.get_group(1))
-                .or_else(|| caps.get_match().map(|m| m.span()))
-            else {
-                continue;
-            };
-            let value = &fragment.text[m.range()];
-            if !validate::accepts(rule, value) {
-                continue;
-            }
-            let (line, column) = position(fragment, m.start);
-            let secret = Secret::new(value);
-            out.push(Finding {
-                rule,
-                severity: rule.severity,
-                origin: fragment.origin.clone(),
-                path: fragment.path.to_string(),
-                line,
-                column,
-                fingerprint: secret.fingerprint(rule.id),
-                secret,
-                also_elsewhere: 0,
-                span: m.range(),
-            });
-        }
+        let starts = if rule.single_line { rule.starts } else { &[] };
+        for_each_match(regex, starts, fragment.text, window, |caps| record(rule, fragment, caps, out));
         Ok(())
     }
+}
+
+/// Calls `found` with each leftmost-first match of `regex` within `window` of `text`. With
+/// `starts` (see [`required::starts`]), the regex runs anchored at the few places a match can
+/// start: the same matches as an unanchored search, without trying every position.
+fn for_each_match(
+    regex: &meta::Regex,
+    starts: &[u8],
+    text: &[u8],
+    window: Range<usize>,
+    mut found: impl FnMut(&Captures),
+) {
+    if starts.is_empty() {
+        regex.captures_iter(Input::new(text).range(window)).for_each(|caps| found(&caps));
+        return;
+    }
+    let mut candidates = Vec::new();
+    required::start_candidates(starts, text, window.clone(), &mut candidates);
+    let mut caps = regex.create_captures();
+    let mut from = window.start;
+    for start in candidates {
+        if start < from {
+            continue;
+        }
+        regex.search_captures(&Input::new(text).range(start..window.end).anchored(Anchored::Yes), &mut caps);
+        if let Some(m) = caps.get_match() {
+            // Matches are never empty (`starts` is empty for patterns that can match "").
+            from = m.end().max(start + 1);
+            found(&caps);
+        }
+    }
+}
+
+/// Turns a match of `rule` into a finding, if its value passes the rule's checks.
+fn record(rule: &'static RuleDef, fragment: &Fragment<'_>, caps: &Captures, out: &mut Vec<Finding>) {
+    let Some(m) = caps
+        .get_group_by_name("secret")
+        .or_else(|| caps.get_group(1))
+        .or_else(|| caps.get_match().map(|m| m.span()))
+    else {
+        return;
+    };
+    let value = &fragment.text[m.range()];
+    if !validate::accepts(rule, value) {
+        return;
+    }
+    let (line, column) = position(fragment, m.start);
+    let secret = Secret::new(value);
+    out.push(Finding {
+        rule,
+        severity: rule.severity,
+        origin: fragment.origin.clone(),
+        path: fragment.path.to_string(),
+        line,
+        column,
+        fingerprint: secret.fingerprint(rule.id),
+        secret,
+        also_elsewhere: 0,
+        span: m.range(),
+    });
 }
 
 impl TieredRegex {
@@ -430,6 +466,68 @@ mod tests {
         assert!(
             engine.regexes[index].light.get().is_none(),
             "a 2 MiB fragment should go straight to the fast form"
+        );
+    }
+
+    /// Running a rule anchored at its start candidates finds exactly the matches (and capture
+    /// groups) an unanchored search finds, for every built-in rule that has start candidates.
+    #[test]
+    fn anchored_starts_find_what_an_unanchored_search_finds() {
+        use proptest::prelude::*;
+        let rules: Vec<(&RuleDef, meta::Regex)> = BUILTIN
+            .iter()
+            .filter(|r| r.single_line && !r.starts.is_empty())
+            .map(|r| (r, build_rule_meta(r, r.regex.expect("content rule"), Tier::Lines).expect("compiles")))
+            .collect();
+        assert!(rules.len() > 100, "most single-line rules have start candidates");
+        // Lines of every rule's examples, positive and negative, joined and cut at random.
+        let mut rng = crate::rules::example::Rng::new(3);
+        let samples: Vec<String> = BUILTIN
+            .iter()
+            .flat_map(|r| r.examples.iter().chain(r.negative_examples.iter()))
+            .filter_map(|template| crate::rules::example::expand(template, &mut rng).ok())
+            .flat_map(|e| e.text.lines().map(str::to_string).collect::<Vec<_>>())
+            .filter(|l| !l.is_empty())
+            .collect();
+        let piece = prop_oneof![
+            4 => proptest::sample::select(samples.clone()),
+            1 => proptest::sample::select(samples).prop_flat_map(|s| {
+                let n = s.len();
+                (Just(s), 0..=n, 0..=n)
+            })
+            .prop_map(|(s, a, b)| String::from_utf8_lossy(&s.as_bytes()[a.min(b)..a.max(b)]).into_owned()),
+            1 => Just("password = ".to_string()),
+            1 => Just(" ".to_string()),
+            1 => Just("\"".to_string()),
+            1 => "[A-Za-z0-9_/+=-]{1,40}",
+        ];
+        let line = proptest::collection::vec(piece, 1..4).prop_map(|p| p.concat());
+        let spans = |regex: &meta::Regex, starts: &[u8], text: &[u8]| {
+            let mut all = Vec::new();
+            for_each_match(regex, starts, text, 0..text.len(), |caps| {
+                all.push(
+                    (0..caps.group_len()).map(|g| caps.get_group(g).map(|s| s.range())).collect::<Vec<_>>(),
+                );
+            });
+            all
+        };
+        let found = std::cell::Cell::new(0);
+        let cases = std::cell::Cell::new(0);
+        proptest!(ProptestConfig::with_cases(1000), |(text in line)| {
+            cases.set(cases.get() + 1);
+            for (rule, regex) in &rules {
+                let anchored = spans(regex, rule.starts, text.as_bytes());
+                let plain = spans(regex, &[], text.as_bytes());
+                found.set(found.get() + plain.len());
+                prop_assert_eq!(anchored, plain, "rule {}", rule.id);
+            }
+        });
+        assert!(
+            found.get() > 300,
+            "the lines hold matches to compare: {} in {} cases of {} rules",
+            found.get(),
+            cases.get(),
+            rules.len()
         );
     }
 
