@@ -106,7 +106,7 @@ fn emit(out: &mut String, r: &spec::RuleSpec, family: &str) {
     writeln!(
         out,
         "RuleDef {{ id: {:?}, family: {:?}, name: {:?}, description: {:?}, severity: Severity::{}, \
-         keywords: {}, regex: {}, hir: {}, single_line: {}, required: {}, starts: {}, path: {}, entropy: {}, validator: {}, placeholders: {}, \
+         keywords: {}, regex: {}, hir: {}, single_line: {}, required: {}, starts: {}, path_required: {}, path: {}, entropy: {}, validator: {}, placeholders: {}, \
          revoke: {:?}, url: {:?}, instead: {:?}, examples: {}, negative_examples: {} }},",
         r.id,
         family,
@@ -124,6 +124,7 @@ fn emit(out: &mut String, r: &spec::RuleSpec, family: &str) {
         r.regex.as_deref().is_some_and(lines::single_line),
         bytes_literal(&r.regex.as_deref().map(required::compile).unwrap_or_default()),
         bytes_literal(&r.regex.as_deref().map(required::starts).unwrap_or_default()),
+        bytes_literal(&r.path.as_deref().map(required::compile).unwrap_or_default()),
         opt(&r.path),
         match r.entropy {
             Some(e) => format!("Some({e:?}_f64)"),

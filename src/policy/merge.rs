@@ -509,6 +509,7 @@ fn add_custom_rule(
         single_line: false,
         required: &[],
         starts: &[],
+        path_required: &[],
         hir: &[],
         path: r.path.as_deref().map(leak),
         entropy: r.entropy,

@@ -87,6 +87,9 @@ pub struct RuleDef {
     /// Where matches of `regex` can start (see [`required::starts`]), so that a single-line rule
     /// is run anchored at a few places of a line; empty when unknown (custom rules).
     pub starts: &'static [u8],
+    /// What any path matching `path` must contain (see [`required`]), checked before the path
+    /// pattern is compiled; empty (nothing) for custom rules.
+    pub path_required: &'static [u8],
     /// Path pattern restricting (or, without `regex`, defining) the rule.
     pub path: Option<&'static str>,
     /// Minimum Shannon entropy of the secret, bits per character.

@@ -280,6 +280,9 @@ fn all(needs: Vec<Need>) -> Need {
     }
     // Dropping a requirement leaves the rest required; the count is stored in a byte.
     kept.truncate(usize::from(u8::MAX));
+    // The cheapest checks first: "all of" stops at the first that fails, and the costly ones
+    // (a keyword alternation) usually hold on a keyword line anyway.
+    kept.sort_by_key(Need::cost);
     match kept.len() {
         0 => Need::Nothing,
         1 => kept.pop().unwrap_or(Need::Nothing),
@@ -297,11 +300,23 @@ fn any(needs: Vec<Need>) -> Need {
             _ => {}
         }
     }
+    kept.sort_by_key(Need::cost);
     match kept.len() {
         0 => Need::Nothing,
         1 => kept.pop().unwrap_or(Need::Nothing),
         n if n > MAX_CHOICES => Need::Nothing,
         _ => Need::Any(kept),
+    }
+}
+
+impl Need {
+    /// How many passes over a window checking this takes at most.
+    fn cost(&self) -> usize {
+        match self {
+            Need::Nothing => 0,
+            Need::Literal(_) | Need::Run(..) => 1,
+            Need::All(needs) | Need::Any(needs) => needs.iter().map(Need::cost).sum(),
+        }
     }
 }
 

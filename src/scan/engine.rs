@@ -216,6 +216,9 @@ impl Engine {
         let Some(pattern) = self.rules[index].path else {
             return Ok(true);
         };
+        if !required::holds(self.rules[index].path_required, path.as_bytes()) {
+            return Ok(false);
+        }
         // Paths are short: the cheapest form to build is the fastest overall.
         let regex =
             self.path_regexes[index].get_or_init(|| build_meta(pattern, Tier::Lines)).as_ref().map_err(
@@ -329,10 +332,11 @@ enum Tier {
     /// rule runs on.
     Lines,
     /// Adds the lazy DFA (and the reverse NFA it needs): for whole fragments, and for keyword
-    /// lines past [`LINES_UNTIL`].
+    /// lines past [`LINES_UNTIL`]. The backtracker (nothing to build) resolves capture groups in
+    /// the span the DFA found, faster than the PikeVM on a key block.
     Light,
-    /// Adds literal prefilters and the one-pass and backtracking engines: for rules that have
-    /// scanned enough bytes to pay for them.
+    /// Adds literal prefilters and the one-pass engine: for rules that have scanned enough bytes
+    /// to pay for them.
     Full,
 }
 
@@ -350,7 +354,7 @@ fn meta_config(tier: Tier) -> meta::Config {
     meta::Config::new()
         .auto_prefilter(full)
         .onepass(full)
-        .backtrack(tier != Tier::Light)
+        .backtrack(true)
         .dfa(full)
         .hybrid(tier != Tier::Lines)
 }
