@@ -70,6 +70,69 @@ fn main() {
     std::fs::write(dest, out).expect("write generated rules");
     let dest = Path::new(&std::env::var("OUT_DIR").expect("OUT_DIR")).join("keyword_table.rs");
     std::fs::write(dest, keywords::emit(&keyword_rules)).expect("write keyword table");
+    remediation();
+}
+
+/// Turns `src/report/remediation.toml` into two static tables: the file kinds and the suggested
+/// variable names.
+fn remediation() {
+    let source = "src/report/remediation.toml";
+    println!("cargo:rerun-if-changed={source}");
+    let text = std::fs::read_to_string(source).expect("readable remediation table");
+    let table: toml::Table = toml::from_str(&text).unwrap_or_else(|e| panic!("{source}: {e}"));
+    for key in table.keys() {
+        assert!(key == "names" || key == "kind", "{source}: unknown table {key}");
+    }
+    let mut names = String::from("&[\n");
+    for (rule, name) in table.get("names").and_then(toml::Value::as_table).into_iter().flatten() {
+        let name = name.as_str().unwrap_or_else(|| panic!("{source}: names.{rule} is not a string"));
+        writeln!(names, "({rule:?}, {name:?}),").expect("write to string");
+    }
+    names.push(']');
+    let mut kinds = String::from("&[\n");
+    let entries =
+        table.get("kind").and_then(toml::Value::as_array).unwrap_or_else(|| panic!("{source}: no [[kind]]"));
+    for entry in entries {
+        let entry = entry.as_table().unwrap_or_else(|| panic!("{source}: a [[kind]] is not a table"));
+        let known = ["label", "names", "extensions", "under", "advice", "reference", "keep-out"];
+        for key in entry.keys() {
+            assert!(known.contains(&key.as_str()), "{source}: unknown key {key}");
+        }
+        let text = |key: &str| {
+            entry
+                .get(key)
+                .and_then(toml::Value::as_str)
+                .unwrap_or_else(|| panic!("{source}: a kind needs {key}"))
+        };
+        let list = |key: &str, lower: bool| {
+            let items: Vec<String> = entry
+                .get(key)
+                .and_then(toml::Value::as_array)
+                .into_iter()
+                .flatten()
+                .map(|v| v.as_str().unwrap_or_else(|| panic!("{source}: {key} holds a non-string")))
+                .map(|v| format!("{:?}", if lower { v.to_ascii_lowercase() } else { v.to_string() }))
+                .collect();
+            format!("&[{}]", items.join(", "))
+        };
+        let keep_out =
+            entry.get("keep-out").map(|v| v.as_bool().expect("keep-out is a boolean")).unwrap_or(false);
+        writeln!(
+            kinds,
+            "FileKind {{ label: {:?}, names: {}, extensions: {}, under: {}, advice: {:?}, reference: {:?}, keep_out: {keep_out} }},",
+            text("label"),
+            list("names", false),
+            list("extensions", true),
+            list("under", false),
+            text("advice"),
+            text("reference"),
+        )
+        .expect("write to string");
+    }
+    kinds.push(']');
+    let out = Path::new(&std::env::var("OUT_DIR").expect("OUT_DIR")).to_path_buf();
+    std::fs::write(out.join("remediation_kinds.rs"), kinds).expect("write remediation kinds");
+    std::fs::write(out.join("remediation_names.rs"), names).expect("write remediation names");
 }
 
 fn check(rule: &spec::RuleSpec, file: &Path) {

@@ -1,70 +1,48 @@
-//! What to put in place of a hard-coded secret, by file type: data in `remediation.toml`
-//! (embedded), parsed only when a report with findings is written, never on the clean path.
-
-use std::collections::BTreeMap;
-
-use serde::Deserialize;
-
-const DATA: &str = include_str!("remediation.toml");
+//! What to put in place of a hard-coded secret, by file type: data in `remediation.toml`, turned
+//! into static tables by `build.rs`, so a report with findings parses nothing.
 
 /// How to replace a secret in one kind of file.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Copy)]
 pub struct FileKind {
     /// Human name of the file type ("Python", "GitHub Actions workflow").
-    pub label: String,
+    pub label: &'static str,
     /// Base names (with `*` at either end as a wildcard).
-    #[serde(default)]
-    pub names: Vec<String>,
-    /// Extensions without the dot.
-    #[serde(default)]
-    pub extensions: Vec<String>,
+    pub names: &'static [&'static str],
+    /// Extensions without the dot, lower case.
+    pub extensions: &'static [&'static str],
     /// Directories the file must sit under.
-    #[serde(default)]
-    pub under: Vec<String>,
+    pub under: &'static [&'static str],
     /// What to do, in a few words.
-    pub advice: String,
+    pub advice: &'static str,
     /// The reference to write instead, with `%NAME%` / `%name%` placeholders.
-    pub reference: String,
+    pub reference: &'static str,
     /// Files of this kind should not be committed at all (`.env`, key files).
-    #[serde(default, rename = "keep-out")]
     pub keep_out: bool,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Table {
-    #[serde(default)]
-    names: BTreeMap<String, String>,
-    kind: Vec<FileKind>,
-}
+/// The file kinds in match order (the last matches every file), and the variable names suggested
+/// per rule id or family glob (`generic.*`), from `remediation.toml`.
+static KINDS: &[FileKind] = include!(concat!(env!("OUT_DIR"), "/remediation_kinds.rs"));
+static NAMES: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/remediation_names.rs"));
 
 /// The file kinds, in match order, and the variable names suggested per rule.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 pub struct Advice {
-    names: BTreeMap<String, String>,
-    kinds: Vec<FileKind>,
+    names: &'static [(&'static str, &'static str)],
+    kinds: &'static [FileKind],
 }
 
 impl Advice {
-    /// Parses the embedded table.
-    ///
-    /// # Panics
-    /// Never at run time: a unit test parses the same embedded text.
-    #[allow(clippy::expect_used)]
+    /// The embedded table (static data: nothing is parsed).
     pub fn load() -> Advice {
-        let table: Table = toml::from_str(DATA).expect("the embedded remediation table parses");
-        Advice { names: table.names, kinds: table.kind }
+        Advice { names: NAMES, kinds: KINDS }
     }
 
     /// The environment-style name suggested for a secret found by `rule_id`.
     pub fn name_for(&self, rule_id: &str) -> String {
         let family = rule_id.split('.').next().unwrap_or(rule_id);
-        self.names
-            .get(rule_id)
-            .or_else(|| self.names.get(&format!("{family}.*")))
-            .cloned()
-            .unwrap_or_else(|| env_name(rule_id))
+        let named = |key: &str| self.names.iter().find(|(k, _)| *k == key).map(|(_, name)| name.to_string());
+        named(rule_id).or_else(|| named(&format!("{family}.*"))).unwrap_or_else(|| env_name(rule_id))
     }
 
     /// The reference to write in a file of `kind` for a secret found by `rule_id`.
@@ -84,14 +62,11 @@ impl FileKind {
         let base = path.rsplit('/').next().unwrap_or(path);
         let ext = base.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
         let by_name = self.names.iter().any(|n| glob(n, base));
-        let by_ext = ext.is_some_and(|e| self.extensions.contains(&e));
+        let by_ext = ext.is_some_and(|e| self.extensions.contains(&e.as_str()));
         let any_type = self.names.is_empty() && self.extensions.is_empty();
         let typed = any_type || by_name || by_ext;
         let placed = self.under.is_empty()
-            || self
-                .under
-                .iter()
-                .any(|dir| path.starts_with(dir.as_str()) || path.contains(&format!("/{dir}")));
+            || self.under.iter().any(|dir| path.starts_with(dir) || path.contains(&format!("/{dir}")));
         typed && placed
     }
 }
@@ -116,11 +91,11 @@ mod tests {
     use super::*;
 
     fn label(path: &str) -> String {
-        Advice::load().for_path(path).map(|k| k.label.clone()).unwrap_or_default()
+        Advice::load().for_path(path).map(|k| k.label.to_string()).unwrap_or_default()
     }
 
     #[test]
-    fn the_table_parses_and_ends_with_a_catch_all() {
+    fn the_table_ends_with_a_catch_all() {
         let advice = Advice::load();
         let last = advice.kinds.last().expect("entries");
         assert!(last.names.is_empty() && last.extensions.is_empty() && last.under.is_empty());
