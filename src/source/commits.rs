@@ -31,7 +31,11 @@ where
 {
     let seen = SeenPairs::default();
     let threads = rayon::current_num_threads().max(1);
-    let chunk = commits.len().div_ceil(threads * 4).max(1);
+    // One run of consecutive commits per thread: a file's previous version is then usually in
+    // the worker's own cache, where smaller chunks read it again at every boundary (8% more
+    // instructions with four chunks per thread, measured with callgrind on the benchmark's
+    // history).
+    let chunk = commits.len().div_ceil(threads).max(1);
     let done = std::sync::atomic::AtomicUsize::new(0);
     in_parallel(commits, chunk, new_sink, |part, sink, stats| {
         let repo = Repository::open(git_dir)
