@@ -145,7 +145,11 @@ pub fn is_placeholder_token(body: &[u8]) -> bool {
 }
 
 fn contains(haystack: &[u8], needle: &str) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle.as_bytes())
+    let needle = needle.as_bytes();
+    let Some(&first) = needle.first() else {
+        return true;
+    };
+    haystack.windows(needle.len()).any(|w| w[0] == first && w == needle)
 }
 
 fn distinct(bytes: &[u8]) -> usize {
@@ -190,14 +194,19 @@ pub fn is_documented_example(value: &[u8]) -> bool {
     DOCUMENTED_EXAMPLES.iter().any(|example| example.as_bytes() == hex)
 }
 
-/// The full acceptance check the engine applies to a candidate value of `rule`: documented
-/// provider examples are dropped, then the structural validator, the entropy minimum, then placeholder suppression. A value whose checksum
-/// validates is never suppressed as a placeholder, and a value that starts with one of the
-/// rule's (prefix) keywords is judged by its body only, with the narrow token check.
+/// The full acceptance check the engine applies to a candidate value of `rule`: the structural
+/// validator, the entropy minimum, placeholder suppression, and documented provider examples
+/// dropped. A value whose checksum validates is never suppressed as a placeholder, and a value
+/// that starts with one of the rule's (prefix) keywords is judged by its body only, with the
+/// narrow token check.
 pub fn accepts(rule: &RuleDef, value: &[u8]) -> bool {
-    if is_documented_example(value) {
-        return false;
-    }
+    // Documented examples are checked last (see `passes`): hashing every candidate cost more
+    // than all the other checks together.
+    passes(rule, value) && !is_documented_example(value)
+}
+
+/// [`accepts`] without the documented examples.
+fn passes(rule: &RuleDef, value: &[u8]) -> bool {
     let validator = rule.validator.and_then(Validator::parse);
     if let Some(v) = validator {
         if !v.accepts(value) {
