@@ -169,7 +169,7 @@ fn emit(out: &mut String, r: &spec::RuleSpec, family: &str) {
     writeln!(
         out,
         "RuleDef {{ id: {:?}, family: {:?}, name: {:?}, description: {:?}, severity: Severity::{}, \
-         keywords: {}, regex: {}, hir: {}, single_line: {}, required: {}, starts: {}, path_required: {}, path: {}, entropy: {}, validator: {}, placeholders: {}, \
+         keywords: {}, regex: {}, hir: {}, single_line: {}, required: {}, starts: {}, path_required: {}, path_hir: {}, path: {}, entropy: {}, validator: {}, placeholders: {}, \
          revoke: {:?}, url: {:?}, instead: {:?}, examples: {}, negative_examples: {} }},",
         r.id,
         family,
@@ -188,6 +188,9 @@ fn emit(out: &mut String, r: &spec::RuleSpec, family: &str) {
         bytes_literal(&r.regex.as_deref().map(required::compile).unwrap_or_default()),
         bytes_literal(&r.regex.as_deref().map(required::starts).unwrap_or_default()),
         bytes_literal(&r.path.as_deref().map(required::compile).unwrap_or_default()),
+        bytes_literal(
+            &r.path.as_deref().map(|p| hircode::compile(p).unwrap_or_else(|e| panic!("rule {}: {e}", r.id))).unwrap_or_default(),
+        ),
         opt(&r.path),
         match r.entropy {
             Some(e) => format!("Some({e:?}_f64)"),

@@ -510,6 +510,7 @@ fn add_custom_rule(
         required: &[],
         starts: &[],
         path_required: &[],
+        path_hir: &[],
         hir: &[],
         path: r.path.as_deref().map(leak),
         entropy: r.entropy,

@@ -200,14 +200,19 @@ fn len(n: usize) -> u32 {
 mod tests {
     use super::*;
 
-    /// Every built-in pattern comes back from its code exactly as the parser made it.
+    /// Every built-in pattern, content and path, comes back from its code exactly as the parser
+    /// made it.
     #[test]
     fn every_builtin_pattern_round_trips() {
+        let parse =
+            |pattern| regex_syntax::ParserBuilder::new().utf8(false).build().parse(pattern).expect("parses");
         for rule in crate::rules::BUILTIN {
-            let Some(pattern) = rule.regex else { continue };
-            let parsed =
-                regex_syntax::ParserBuilder::new().utf8(false).build().parse(pattern).expect("parses");
-            assert_eq!(decode(rule.hir), Some(parsed), "{}", rule.id);
+            if let Some(pattern) = rule.regex {
+                assert_eq!(decode(rule.hir), Some(parse(pattern)), "{}", rule.id);
+            }
+            if let Some(pattern) = rule.path {
+                assert_eq!(decode(rule.path_hir), Some(parse(pattern)), "{} (path)", rule.id);
+            }
         }
     }
 

@@ -90,6 +90,8 @@ pub struct RuleDef {
     /// What any path matching `path` must contain (see [`required`]), checked before the path
     /// pattern is compiled; empty (nothing) for custom rules.
     pub path_required: &'static [u8],
+    /// `path` parsed at compile time (see [`hircode`]); empty for custom rules.
+    pub path_hir: &'static [u8],
     /// Path pattern restricting (or, without `regex`, defining) the rule.
     pub path: Option<&'static str>,
     /// Minimum Shannon entropy of the secret, bits per character.

@@ -220,10 +220,12 @@ impl Engine {
             return Ok(false);
         }
         // Paths are short: the cheapest form to build is the fastest overall.
-        let regex =
-            self.path_regexes[index].get_or_init(|| build_meta(pattern, Tier::Lines)).as_ref().map_err(
-                |e| anyhow!("the path pattern of rule {} does not compile: {e}", self.rules[index].id),
-            )?;
+        let regex = self.path_regexes[index]
+            .get_or_init(|| build_coded_meta(self.rules[index].path_hir, pattern, Tier::Lines))
+            .as_ref()
+            .map_err(|e| {
+                anyhow!("the path pattern of rule {} does not compile: {e}", self.rules[index].id)
+            })?;
         Ok(regex.is_match(path.as_bytes()))
     }
 
@@ -342,7 +344,13 @@ enum Tier {
 
 /// Compiles a rule's pattern from its prebuilt `Hir` if it has one, else from its text.
 fn build_rule_meta(rule: &RuleDef, pattern: &str, tier: Tier) -> Result<meta::Regex, String> {
-    let Some(hir) = (!rule.hir.is_empty()).then(|| hircode::decode(rule.hir)).flatten() else {
+    build_coded_meta(rule.hir, pattern, tier)
+}
+
+/// Compiles `pattern` from `code` (its `Hir`, see [`hircode`]) when there is one, else from its
+/// text.
+fn build_coded_meta(code: &[u8], pattern: &str, tier: Tier) -> Result<meta::Regex, String> {
+    let Some(hir) = (!code.is_empty()).then(|| hircode::decode(code)).flatten() else {
         return build_meta(pattern, tier);
     };
     meta::Regex::builder().configure(meta_config(tier)).build_from_hir(&hir).map_err(|e| e.to_string())
