@@ -243,8 +243,7 @@ impl Engine {
             return Ok(());
         };
         let regex = self.regexes[index].for_input(pattern, rule, window.len())?;
-        let starts = if rule.single_line { rule.starts } else { &[] };
-        for_each_match(regex, starts, fragment.text, window, |caps| record(rule, fragment, caps, out));
+        for_each_match(regex, rule.starts, fragment.text, window, |caps| record(rule, fragment, caps, out));
         Ok(())
     }
 }
@@ -315,7 +314,7 @@ impl TieredRegex {
         let seen = self.scanned.fetch_add(len as u64, Ordering::Relaxed) + len as u64;
         let (cell, tier) = if seen > PREFILTER_AFTER {
             (&self.full, Tier::Full)
-        } else if rule.single_line && seen <= LINES_UNTIL {
+        } else if (rule.single_line || !rule.starts.is_empty()) && seen <= LINES_UNTIL {
             (&self.lines, Tier::Lines)
         } else {
             (&self.light, Tier::Light)
@@ -331,10 +330,11 @@ impl TieredRegex {
 enum Tier {
     /// The forward NFA alone, searched by the bounded backtracker (the PikeVM past its size
     /// limit): cheapest to build, slow per byte but quick on the few short lines a single-line
-    /// rule runs on.
+    /// rule runs on, or anchored at the few places a rule with start candidates can match (a
+    /// key block's `-----BEGIN` line).
     Lines,
-    /// Adds the lazy DFA (and the reverse NFA it needs): for whole fragments, and for keyword
-    /// lines past [`LINES_UNTIL`]. The backtracker (nothing to build) resolves capture groups in
+    /// Adds the lazy DFA (and the reverse NFA it needs): for whole fragments of rules without
+    /// start candidates, and for any rule past [`LINES_UNTIL`]. The backtracker (nothing to build) resolves capture groups in
     /// the span the DFA found, faster than the PikeVM on a key block.
     Light,
     /// Adds literal prefilters and the one-pass engine: for rules that have scanned enough bytes
@@ -488,10 +488,10 @@ mod tests {
         use proptest::prelude::*;
         let rules: Vec<(&RuleDef, meta::Regex)> = BUILTIN
             .iter()
-            .filter(|r| r.single_line && !r.starts.is_empty())
+            .filter(|r| !r.starts.is_empty())
             .map(|r| (r, build_rule_meta(r, r.regex.expect("content rule"), Tier::Lines).expect("compiles")))
             .collect();
-        assert!(rules.len() > 100, "most single-line rules have start candidates");
+        assert!(rules.len() > 100, "most rules have start candidates");
         // Lines of every rule's examples, positive and negative, joined and cut at random.
         let mut rng = crate::rules::example::Rng::new(3);
         let samples: Vec<String> = BUILTIN
