@@ -15,46 +15,57 @@ use crate::git::{self, Change, ChangeKind, LineRange};
 pub type SeenPairs = Mutex<HashSet<(Option<Oid>, Oid)>>;
 
 /// What one worker of a bulk scan shares with the others (the blob pairs already scanned) and
-/// keeps for itself (the blobs it read last).
-pub struct Bulk<'a> {
+/// keeps for itself (the blobs it read last, from repository handle `'r`).
+pub struct Bulk<'a, 'r> {
     /// Blob pairs already scanned by any worker.
     pub seen: &'a SeenPairs,
     /// This worker's recently read blobs.
-    pub cache: BlobCache,
+    pub cache: BlobCache<'r>,
 }
 
-/// Recently read blob contents, by id. In a history, a file's previous version is usually the
-/// one the same worker read for an earlier commit of its run, so a commit's diff reads each
-/// version once instead of twice.
+/// Recently read blobs, by id, kept as libgit2 read them (not copied). In a history, a file's
+/// previous version is usually the one the same worker read for an earlier commit of its run,
+/// so a commit's diff reads each version once instead of twice.
 #[derive(Default)]
-pub struct BlobCache {
-    blobs: HashMap<Oid, Rc<[u8]>>,
+pub struct BlobCache<'r> {
+    blobs: HashMap<Oid, SharedBlob<'r>>,
     order: VecDeque<Oid>,
     bytes: usize,
 }
 
-impl BlobCache {
+/// A blob held by the cache and by the scan using it.
+#[derive(Clone)]
+struct SharedBlob<'r>(Rc<git2::Blob<'r>>);
+
+impl AsRef<[u8]> for SharedBlob<'_> {
+    fn as_ref(&self) -> &[u8] {
+        self.0.content()
+    }
+}
+
+impl<'r> BlobCache<'r> {
     /// Bytes kept at most; the oldest blobs go first.
     const MAX_BYTES: usize = 32 << 20;
 
-    fn get_or_read(&mut self, repo: &Repository, oid: Oid, path: &str) -> Result<Rc<[u8]>> {
-        if let Some(content) = self.blobs.get(&oid) {
-            return Ok(Rc::clone(content));
+    fn get_or_read(&mut self, repo: &'r Repository, oid: Oid, path: &str) -> Result<SharedBlob<'r>> {
+        if let Some(blob) = self.blobs.get(&oid) {
+            return Ok(blob.clone());
         }
         let blob = repo.find_blob(oid).with_context(|| format!("reading a version of {path} ({oid})"))?;
-        let content: Rc<[u8]> = Rc::from(blob.content());
-        if content.len() <= Self::MAX_BYTES / 4 {
-            self.bytes += content.len();
-            self.blobs.insert(oid, Rc::clone(&content));
+        let blob = SharedBlob(Rc::new(blob));
+        let len = blob.as_ref().len();
+        if len <= Self::MAX_BYTES / 4 {
+            self.bytes += len;
+            self.blobs.insert(oid, blob.clone());
             self.order.push_back(oid);
             while self.bytes > Self::MAX_BYTES {
                 let Some(old) = self.order.pop_front() else { break };
                 if let Some(evicted) = self.blobs.remove(&old) {
-                    self.bytes -= evicted.len();
+                    self.bytes -= evicted.as_ref().len();
                 }
             }
         }
-        Ok(content)
+        Ok(blob)
     }
 }
 
@@ -62,12 +73,12 @@ impl BlobCache {
 ///
 /// # Errors
 /// A blob is missing or unreadable: the caller fails closed.
-pub fn scan_changes(
-    repo: &Repository,
+pub fn scan_changes<'r>(
+    repo: &'r Repository,
     changes: &[Change],
     origin: &Origin,
     limits: Limits,
-    mut bulk: Option<&mut Bulk<'_>>,
+    mut bulk: Option<&mut Bulk<'_, 'r>>,
     sink: &mut dyn Sink,
     stats: &mut SourceStats,
 ) -> Result<()> {
@@ -91,13 +102,13 @@ pub fn scan_changes(
 }
 
 #[allow(clippy::too_many_arguments)]
-fn scan_change(
-    repo: &Repository,
+fn scan_change<'r>(
+    repo: &'r Repository,
     odb: &Odb<'_>,
     change: &Change,
     origin: &Origin,
     limits: Limits,
-    cache: Option<&mut BlobCache>,
+    cache: Option<&mut BlobCache<'r>>,
     sink: &mut dyn Sink,
     stats: &mut SourceStats,
 ) -> Result<()> {
@@ -110,14 +121,15 @@ fn scan_change(
     }
     match cache {
         Some(cache) => {
-            let content = cache.get_or_read(repo, change.new, &change.path)?;
-            if is_binary(&content) {
+            let blob = cache.get_or_read(repo, change.new, &change.path)?;
+            let content = blob.as_ref();
+            if is_binary(content) {
                 stats.binary_skipped.push(change.path.clone());
                 return Ok(());
             }
-            let ranges = added_ranges(change, &content, |oid| cache.get_or_read(repo, oid, &change.path))?;
+            let ranges = added_ranges(change, content, |oid| cache.get_or_read(repo, oid, &change.path))?;
             stats.files_scanned += 1;
-            emit(&content, ranges.as_deref(), &change.path, origin, sink, stats)
+            emit(content, ranges.as_deref(), &change.path, origin, sink, stats)
         }
         None => {
             let blob =
