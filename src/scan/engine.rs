@@ -525,7 +525,10 @@ mod tests {
         };
         let found = std::cell::Cell::new(0);
         let cases = std::cell::Cell::new(0);
-        proptest!(ProptestConfig::with_cases(1000), |(text in line)| {
+        // No regression file: a failing case is a line cut from a rule's example, which would put
+        // a credential-shaped string in the tree (the run prints the case instead).
+        let config = ProptestConfig { failure_persistence: None, ..ProptestConfig::with_cases(1000) };
+        proptest!(config, |(text in line)| {
             cases.set(cases.get() + 1);
             for (rule, regex) in &rules {
                 let anchored = spans(regex, rule.starts, text.as_bytes());
