@@ -9,6 +9,7 @@ mod diff;
 mod range;
 mod repo;
 mod staged;
+mod worktree;
 
 pub use commits::{commit_changes, describe, peel_commit, TreeCache};
 pub use diff::{added_line_runs, LineRange};
@@ -17,3 +18,4 @@ pub use range::{
 };
 pub use repo::{hooks_dir, open_for_hook, workdir};
 pub use staged::{index_entries, staged_changes, Change, ChangeKind};
+pub use worktree::staged_copy;

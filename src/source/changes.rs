@@ -112,6 +112,16 @@ fn scan_change<'r>(
     sink: &mut dyn Sink,
     stats: &mut SourceStats,
 ) -> Result<()> {
+    let read_old = |oid: Oid| {
+        repo.find_blob(oid)
+            .map(BlobBytes)
+            .with_context(|| format!("reading the previous version of {}", change.path))
+    };
+    // The blob must still be in the object database: a repository missing it fails closed below,
+    // even though the work tree holds its bytes. Checking costs no inflating.
+    if let Some(content) = worktree_copy(repo, change, origin, limits).filter(|_| odb.exists(change.new)) {
+        return scan_content(change, &content, read_old, origin, sink, stats);
+    }
     let (size, _) = odb.read_header(change.new).with_context(|| {
         format!("the blob of {} ({}) is missing from the object database", change.path, change.new)
     })?;
@@ -122,33 +132,43 @@ fn scan_change<'r>(
     match cache {
         Some(cache) => {
             let blob = cache.get_or_read(repo, change.new, &change.path)?;
-            let content = blob.as_ref();
-            if is_binary(content) {
-                stats.binary_skipped.push(change.path.clone());
-                return Ok(());
-            }
-            let ranges = added_ranges(change, content, |oid| cache.get_or_read(repo, oid, &change.path))?;
-            stats.files_scanned += 1;
-            emit(content, ranges.as_deref(), &change.path, origin, sink, stats)
+            let read_old = |oid| cache.get_or_read(repo, oid, &change.path);
+            scan_content(change, blob.as_ref(), read_old, origin, sink, stats)
         }
         None => {
             let blob =
                 repo.find_blob(change.new).with_context(|| format!("reading the blob of {}", change.path))?;
-            let content = blob.content();
-            if is_binary(content) {
-                stats.binary_skipped.push(change.path.clone());
-                return Ok(());
-            }
-            let read_old = |oid: Oid| {
-                repo.find_blob(oid)
-                    .map(BlobBytes)
-                    .with_context(|| format!("reading the previous version of {}", change.path))
-            };
-            let ranges = added_ranges(change, content, read_old)?;
-            stats.files_scanned += 1;
-            emit(content, ranges.as_deref(), &change.path, origin, sink, stats)
+            scan_content(change, blob.content(), read_old, origin, sink, stats)
         }
     }
+}
+
+/// The staged bytes of a file, when the work tree holds exactly them (see [`git::staged_copy`]):
+/// only for the staged diff, and only for regular files.
+fn worktree_copy(repo: &Repository, change: &Change, origin: &Origin, limits: Limits) -> Option<Vec<u8>> {
+    if !matches!(origin, Origin::Index) || change.kind != ChangeKind::File {
+        return None;
+    }
+    git::staged_copy(repo.workdir()?, &change.path, change.new, limits.max_file_bytes)
+}
+
+/// Scans the added lines of `content`, the new version of `change`; `read_old` reads the
+/// versions it is compared with.
+fn scan_content<B: AsRef<[u8]>>(
+    change: &Change,
+    content: &[u8],
+    read_old: impl FnMut(Oid) -> Result<B>,
+    origin: &Origin,
+    sink: &mut dyn Sink,
+    stats: &mut SourceStats,
+) -> Result<()> {
+    if is_binary(content) {
+        stats.binary_skipped.push(change.path.clone());
+        return Ok(());
+    }
+    let ranges = added_ranges(change, content, read_old)?;
+    stats.files_scanned += 1;
+    emit(content, ranges.as_deref(), &change.path, origin, sink, stats)
 }
 
 /// A blob's content, borrowed from libgit2's buffer (no copy on the hook's path).

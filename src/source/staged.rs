@@ -1,5 +1,6 @@
 //! The staged diff: what `git commit` is about to record, read from the index git is committing
-//! and the object database — never from the working tree.
+//! and the object database. A work-tree file stands in for its staged blob only when it hashes to
+//! the blob's id, so the bytes judged are always the staged ones.
 
 use std::collections::HashSet;
 use std::ffi::OsStr;

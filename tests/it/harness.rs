@@ -10,9 +10,13 @@ use leakgate::rules::example::{alphabet, Rng};
 use leakgate::rules::validate;
 use tempfile::TempDir;
 
-/// The leakgate binary under test.
+/// The leakgate binary under test: the one cargo built, or the one `LEAKGATE_TEST_BIN` names
+/// (CI runs the suite again against the static build `./install.sh` installs).
 pub fn leakgate_bin() -> &'static str {
-    env!("CARGO_BIN_EXE_leakgate")
+    static BIN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    BIN.get_or_init(|| {
+        std::env::var("LEAKGATE_TEST_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_leakgate").to_string())
+    })
 }
 
 /// A git repository in a temp dir, with its own HOME and config.

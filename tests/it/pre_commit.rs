@@ -111,6 +111,34 @@ fn a_secret_only_in_the_work_tree_does_not_block() {
     assert_eq!(run.code, 0, "unstaged content was judged: {}", run.stderr);
 }
 
+/// leakgate may read a staged file's bytes from the work tree, but only when they hash to the
+/// staged blob: a clean filter that makes the two differ must not fool it either way.
+#[test]
+fn a_clean_filter_is_judged_on_the_blob_it_stores() {
+    let repo = repo_with_history();
+    let key = Fakes::new(9).aws_key_id();
+    repo.write(".gitattributes", "*.tpl filter=fill\n*.strip filter=strip\n");
+    repo.git(&["config", "filter.fill.clean", &format!("sed s/PLACEHOLDER/{key}/")]);
+    repo.git(&["config", "filter.strip.clean", "sed s/=.*/=REDACTED/"]);
+    repo.add(&[".gitattributes"]);
+    repo.commit(&["-m", "filters"]);
+
+    // The work tree is clean, the stored blob holds the key: blocked.
+    repo.write("app.tpl", "key = PLACEHOLDER\n");
+    repo.add(&["app.tpl"]);
+    let run = repo.commit(&["-m", "filled"]);
+    assert_ne!(run.code, 0, "the filtered blob was not scanned");
+    assert!(reports(&run, "app.tpl", 1, "aws.access-key-id"), "{}", run.stderr);
+    run.assert_no_leak(&key);
+    repo.git(&["reset", "-q"]);
+
+    // The work tree holds the key, the stored blob does not: allowed.
+    repo.write("app.strip", format!("key={key}\n"));
+    repo.add(&["app.strip"]);
+    let run = repo.commit(&["-m", "stripped"]);
+    assert_eq!(run.code, 0, "work-tree bytes that are not staged were judged: {}", run.stderr);
+}
+
 #[test]
 fn commit_all_is_judged_on_the_index_git_is_committing() {
     // `git commit -a` stages into a temporary index named by GIT_INDEX_FILE; `.git/index` on disk
