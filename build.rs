@@ -187,7 +187,7 @@ fn emit(out: &mut String, r: &spec::RuleSpec, family: &str) {
         r.regex.as_deref().is_some_and(lines::single_line),
         bytes_literal(&r.regex.as_deref().map(required::compile).unwrap_or_default()),
         bytes_literal(&r.regex.as_deref().map(required::starts).unwrap_or_default()),
-        bytes_literal(&r.path.as_deref().map(required::compile).unwrap_or_default()),
+        bytes_literal(&r.path.as_deref().map(required::compile_path).unwrap_or_default()),
         bytes_literal(
             &r.path.as_deref().map(|p| hircode::compile(p).unwrap_or_else(|e| panic!("rule {}: {e}", r.id))).unwrap_or_default(),
         ),

@@ -54,6 +54,47 @@ pub fn compile(pattern: &str) -> Vec<u8> {
     code
 }
 
+/// The requirement of a path pattern, to be checked with [`holds`] against the path with a `/`
+/// put before it (see [`slashed`]). The start of the text (`^`) becomes that `/`, so a pattern
+/// such as `(?:^|/)\.env$` requires `/.env`, and `app/table.env` is refused without compiling it.
+pub fn compile_path(pattern: &str) -> Vec<u8> {
+    let Ok(hir) = regex_syntax::ParserBuilder::new().utf8(false).build().parse(pattern) else {
+        return Vec::new();
+    };
+    let mut code = Vec::new();
+    encode(&need(&start_as_slash(&hir)), &mut code);
+    code
+}
+
+/// `path` with a `/` before it, the text a [`compile_path`] requirement is checked against.
+pub fn slashed(path: &[u8]) -> Vec<u8> {
+    let mut text = Vec::with_capacity(path.len() + 1);
+    text.push(b'/');
+    text.extend_from_slice(path);
+    text
+}
+
+/// `hir` with every start-of-text assertion replaced by a literal `/`. Any match of `hir` in a
+/// path is then a match of the result in the slashed path, one byte later (`^` only holds at
+/// the start of a path, where the slash now is), so what the result requires, the slashed path
+/// holds.
+fn start_as_slash(hir: &Hir) -> Hir {
+    match hir.kind() {
+        HirKind::Look(regex_syntax::hir::Look::Start) => Hir::literal(*b"/"),
+        HirKind::Empty | HirKind::Literal(_) | HirKind::Class(_) | HirKind::Look(_) => hir.clone(),
+        HirKind::Repetition(repetition) => Hir::repetition(regex_syntax::hir::Repetition {
+            sub: Box::new(start_as_slash(&repetition.sub)),
+            ..repetition.clone()
+        }),
+        HirKind::Capture(capture) => Hir::capture(regex_syntax::hir::Capture {
+            sub: Box::new(start_as_slash(&capture.sub)),
+            ..capture.clone()
+        }),
+        HirKind::Concat(subs) => Hir::concat(subs.iter().map(start_as_slash).collect()),
+        HirKind::Alternation(subs) => Hir::alternation(subs.iter().map(start_as_slash).collect()),
+    }
+}
+
 /// Where matches of `pattern` can start, encoded: every match starts at most `reach` bytes
 /// before an occurrence of one of a few literals (compared ignoring ASCII case), as
 /// `[reach, (len, literal)...]`. Empty when the pattern does not parse, can match the empty
@@ -481,6 +522,19 @@ mod tests {
         assert!(!holds(&code, b"zz gh xxx"));
         assert!(!holds(&code, b"cd zz xxx"));
         assert!(!holds(&code, b"cd ij xx"));
+    }
+
+    /// `^` in a path pattern is the slash put before the path: a file merely ending in `.env`
+    /// does not satisfy the dotenv pattern's requirement, one named `.env` does, at any depth.
+    #[test]
+    fn path_requirements_see_the_start_as_a_slash() {
+        let code = compile_path(r"(?-u)(?:^|/)\.env(?:\.local)*$");
+        let holds_on = |path: &str| holds(&code, &slashed(path.as_bytes()));
+        assert!(holds_on(".env") && holds_on("app/.env") && holds_on(".env.local"));
+        assert!(!holds_on("app/table.env") && !holds_on("x.env.local"));
+        let anchored = compile_path(r"^\.aws/credentials$");
+        assert!(holds(&anchored, &slashed(b".aws/credentials")));
+        assert!(!holds(&anchored, &slashed(b"my.aws/credentials")));
     }
 
     fn candidates(pattern: &str, text: &str) -> Vec<usize> {

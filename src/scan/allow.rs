@@ -10,6 +10,7 @@
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use aho_corasick::AhoCorasick;
 use serde::Deserialize;
@@ -203,7 +204,8 @@ pub struct Filter<'p> {
     policy: &'p ResolvedPolicy,
     ignore: Vec<IgnoreEntry>,
     ignore_path: String,
-    markers: AhoCorasick,
+    /// Built on the first text that may hold a marker (see [`may_hold_marker`]).
+    markers: OnceLock<AhoCorasick>,
     /// Warnings about the ignore file (expired or invalid entries, the file switched off).
     pub problems: Vec<String>,
 }
@@ -226,18 +228,11 @@ impl<'p> Filter<'p> {
         path: Option<PathBuf>,
         today: i64,
     ) -> Result<Filter<'p>, PolicyError> {
-        // A non-contiguous NFA: the cheapest automaton to build, and plenty fast for six short
-        // patterns over the added lines (the DFA's build cost showed in the hook's clean path).
-        let markers = AhoCorasick::builder()
-            .kind(Some(aho_corasick::AhoCorasickKind::NoncontiguousNFA))
-            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
-            .build(MARKERS.iter().map(|(m, _)| *m))
-            .map_err(|e| PolicyError::file("<markers>", e.to_string()))?;
         let mut filter = Filter {
             policy,
             ignore: Vec::new(),
             ignore_path: crate::policy::IGNORE_FILE.to_string(),
-            markers,
+            markers: OnceLock::new(),
             problems: Vec::new(),
         };
         let Some(path) = path else {
@@ -443,7 +438,10 @@ impl<'p> Filter<'p> {
     /// Markers on one line, each with its `reason="..."`.
     fn markers_on(&self, line: &[u8]) -> Vec<(&'static str, Option<String>)> {
         let mut out: Vec<(&'static str, Option<String>)> = Vec::new();
-        for hit in self.markers.find_iter(line) {
+        if !may_hold_marker(line) {
+            return out;
+        }
+        for hit in self.markers().find_iter(line) {
             let marker = MARKERS[hit.pattern().as_usize()].0;
             out.push((marker, reason_after(&line[hit.end()..])));
         }
@@ -452,7 +450,7 @@ impl<'p> Filter<'p> {
 
     /// Inline markers on the added lines of a fragment (for "this commit adds N exceptions").
     pub fn markers_in(&self, fragment: &Fragment<'_>) -> Vec<Marker> {
-        if self.markers.find(fragment.text).is_none() {
+        if !may_hold_marker(fragment.text) || self.markers().find(fragment.text).is_none() {
             return Vec::new();
         }
         let mut out = Vec::new();
@@ -465,10 +463,32 @@ impl<'p> Filter<'p> {
         out
     }
 
+    fn markers(&self) -> &AhoCorasick {
+        self.markers.get_or_init(|| {
+            // A non-contiguous NFA: the cheapest automaton to build, and plenty fast for six
+            // short patterns over the added lines.
+            AhoCorasick::builder()
+                .kind(Some(aho_corasick::AhoCorasickKind::NoncontiguousNFA))
+                .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+                .build(MARKERS.iter().map(|(m, _)| *m))
+                .expect("six short literal patterns always build")
+        })
+    }
+
     /// The active ignore entries (after expiry and requirement checks).
     pub fn ignore_entries(&self) -> &[IgnoreEntry] {
         &self.ignore
     }
+}
+
+/// Whether `text` may hold a marker: every marker has a colon followed by `allow`, ` allow` or
+/// `ignore`. Building the marker automaton cost more than a clean commit's whole search for
+/// markers, so it is built only once this holds.
+fn may_hold_marker(text: &[u8]) -> bool {
+    memchr::memchr_iter(b':', text).any(|at| {
+        let rest = &text[at + 1..];
+        rest.starts_with(b"allow") || rest.starts_with(b" allow") || rest.starts_with(b"ignore")
+    })
 }
 
 /// `reason="..."` (or `reason='...'`) after a marker.
@@ -502,6 +522,16 @@ pub fn lines_at<'a>(fragment: &Fragment<'a>, n: u32) -> (Option<&'a [u8]>, Optio
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    /// The cheap check never hides a marker: each one, alone or inside a comment, passes it.
+    #[test]
+    fn every_marker_passes_the_quick_check() {
+        for (marker, _) in MARKERS {
+            assert!(may_hold_marker(marker.as_bytes()), "{marker}");
+            assert!(may_hold_marker(format!("x = 1  # {marker} reason=\"test\"").as_bytes()), "{marker}");
+        }
+        assert!(!may_hold_marker(b"allow: ignore, {a: b}"));
+    }
 
     #[test]
     fn dates_round_trip() {

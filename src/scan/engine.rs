@@ -216,7 +216,8 @@ impl Engine {
         let Some(pattern) = self.rules[index].path else {
             return Ok(true);
         };
-        if !required::holds(self.rules[index].path_required, path.as_bytes()) {
+        let path_required = self.rules[index].path_required;
+        if !path_required.is_empty() && !required::holds(path_required, &required::slashed(path.as_bytes())) {
             return Ok(false);
         }
         // Paths are short: the cheapest form to build is the fastest overall.
