@@ -19,6 +19,9 @@ mod hircode;
 #[path = "src/rules/required.rs"]
 mod required;
 
+#[path = "src/rules/syntax.rs"]
+mod syntax;
+
 #[path = "build/keywords.rs"]
 mod keywords;
 
@@ -27,6 +30,7 @@ fn main() {
     println!("cargo:rerun-if-changed={}", dir.display());
     println!("cargo:rerun-if-changed=src/rules/lines.rs");
     println!("cargo:rerun-if-changed=src/rules/spec.rs");
+    println!("cargo:rerun-if-changed=src/rules/syntax.rs");
     println!("cargo:rerun-if-changed=build/keywords.rs");
     println!("cargo:rerun-if-changed=src/rules/hircode.rs");
     println!("cargo:rerun-if-changed=src/rules/required.rs");

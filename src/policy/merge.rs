@@ -486,7 +486,7 @@ fn add_custom_rule(
     }
     for (what, pattern) in [("regex", &r.regex), ("path", &r.path)] {
         if let Some(p) = pattern {
-            Regex::new(p)
+            crate::policy::compile_regex(p)
                 .map_err(|e| err(format!("{what} does not compile: {}", first_line(&e.to_string()))))?;
         }
     }
@@ -659,7 +659,7 @@ fn add_allow(
     let regexes = |list: &[Spanned<String>], key: &str| -> Result<Vec<Regex>, PolicyError> {
         list.iter()
             .map(|r| {
-                Regex::new(r.get_ref()).map_err(|e| {
+                crate::policy::compile_regex(r.get_ref()).map_err(|e| {
                     ctx.err(
                         &r.span(),
                         format!(

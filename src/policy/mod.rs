@@ -20,7 +20,7 @@ pub mod remote;
 use std::path::{Path, PathBuf};
 
 use globset::GlobSet;
-use regex::bytes::Regex;
+use regex::bytes::{Regex, RegexBuilder};
 
 use crate::env::Env;
 use crate::rules::{RuleDef, Severity, BUILTIN};
@@ -411,4 +411,25 @@ pub fn resolve_with(env: &Env, root: Option<&Path>, fetch: Fetch) -> Result<Reso
     policy.root = root.map(Path::to_path_buf);
     policy.repo_file = root.map(|r| r.join(REPO_POLICY_FILE)).filter(|p| p.is_file());
     Ok(policy)
+}
+
+/// Compiles a policy regex (an allowlist entry, a custom rule's content or path pattern) in
+/// leakgate's pattern syntax (see [`crate::rules::syntax`]): bytes, ASCII classes. A pattern
+/// using a Unicode class is refused with a sentence saying so.
+///
+/// # Errors
+/// The pattern does not compile.
+pub fn compile_regex(pattern: &str) -> Result<Regex, String> {
+    RegexBuilder::new(pattern).unicode(false).build().map_err(|e| {
+        let message = e.to_string();
+        if message.contains("Unicode") {
+            format!(
+                "{} (leakgate patterns are ASCII: \\w, \\d, \\s, \\b and (?i) match ASCII only, and Unicode \
+                 classes such as \\p{{L}} are not supported)",
+                message.trim_end()
+            )
+        } else {
+            message
+        }
+    })
 }

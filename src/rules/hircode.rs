@@ -20,13 +20,12 @@ const ALTERNATION: u32 = 8;
 /// A repetition without an upper bound.
 const UNBOUNDED: u32 = u32::MAX;
 
-/// Parses `pattern` (regex crate syntax, bytes mode: Unicode on, UTF-8 off) into code.
+/// Parses `pattern` (leakgate's syntax, see [`super::syntax`]) into code.
 ///
 /// # Errors
 /// The pattern does not parse.
 pub fn compile(pattern: &str) -> Result<Vec<u8>, String> {
-    let hir =
-        regex_syntax::ParserBuilder::new().utf8(false).build().parse(pattern).map_err(|e| e.to_string())?;
+    let hir = super::syntax::parser().parse(pattern).map_err(|e| e.to_string())?;
     let mut code = Vec::new();
     encode(&hir, &mut code);
     Ok(code)
@@ -204,8 +203,7 @@ mod tests {
     /// made it.
     #[test]
     fn every_builtin_pattern_round_trips() {
-        let parse =
-            |pattern| regex_syntax::ParserBuilder::new().utf8(false).build().parse(pattern).expect("parses");
+        let parse = |pattern| crate::rules::syntax::parser().parse(pattern).expect("parses");
         for rule in crate::rules::BUILTIN {
             if let Some(pattern) = rule.regex {
                 assert_eq!(decode(rule.hir), Some(parse(pattern)), "{}", rule.id);

@@ -14,7 +14,7 @@ use regex_syntax::hir::{Class, Hir, HirKind};
 /// `false` when the pattern does not parse (the compiler reports that later) or when the
 /// analysis cannot prove it.
 pub fn single_line(pattern: &str) -> bool {
-    match regex_syntax::ParserBuilder::new().utf8(false).build().parse(pattern) {
+    match super::syntax::parser().parse(pattern) {
         Ok(hir) => newline_at_edges_only(&hir, true, true),
         Err(_) => false,
     }

@@ -11,6 +11,7 @@ pub mod required;
 #[cfg(test)]
 mod selftest;
 pub mod spec;
+pub mod syntax;
 pub mod validate;
 
 use std::fmt;

@@ -46,7 +46,7 @@ enum Need {
 /// The requirement of `pattern` (regex crate syntax, bytes mode), encoded; empty when the pattern
 /// does not parse or requires nothing worth checking.
 pub fn compile(pattern: &str) -> Vec<u8> {
-    let Ok(hir) = regex_syntax::ParserBuilder::new().utf8(false).build().parse(pattern) else {
+    let Ok(hir) = super::syntax::parser().parse(pattern) else {
         return Vec::new();
     };
     let mut code = Vec::new();
@@ -58,7 +58,7 @@ pub fn compile(pattern: &str) -> Vec<u8> {
 /// put before it (see [`slashed`]). The start of the text (`^`) becomes that `/`, so a pattern
 /// such as `(?:^|/)\.env$` requires `/.env`, and `app/table.env` is refused without compiling it.
 pub fn compile_path(pattern: &str) -> Vec<u8> {
-    let Ok(hir) = regex_syntax::ParserBuilder::new().utf8(false).build().parse(pattern) else {
+    let Ok(hir) = super::syntax::parser().parse(pattern) else {
         return Vec::new();
     };
     let mut code = Vec::new();
@@ -103,7 +103,7 @@ fn start_as_slash(hir: &Hir) -> Hir {
 /// The engine then runs the rule's regex anchored at those few places instead of trying every
 /// position of a keyword line: the same leftmost-first matches, found at a fraction of the cost.
 pub fn starts(pattern: &str) -> Vec<u8> {
-    let Ok(hir) = regex_syntax::ParserBuilder::new().utf8(false).build().parse(pattern) else {
+    let Ok(hir) = super::syntax::parser().parse(pattern) else {
         return Vec::new();
     };
     if hir.properties().minimum_len().is_none_or(|min| min == 0) {

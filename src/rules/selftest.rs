@@ -135,10 +135,10 @@ fn spans_lines(pattern: &str) -> bool {
 fn every_rule_is_well_formed() {
     for rule in BUILTIN {
         if let Some(pattern) = rule.regex {
-            regex::bytes::Regex::new(pattern).unwrap_or_else(|e| panic!("{}: {e}", rule.id));
+            crate::policy::compile_regex(pattern).unwrap_or_else(|e| panic!("{}: {e}", rule.id));
         }
         if let Some(pattern) = rule.path {
-            regex::bytes::Regex::new(pattern).unwrap_or_else(|e| panic!("{}: {e}", rule.id));
+            crate::policy::compile_regex(pattern).unwrap_or_else(|e| panic!("{}: {e}", rule.id));
         }
         if let Some(v) = rule.validator {
             assert!(Validator::parse(v).is_some(), "{}: unknown validator {v}", rule.id);

@@ -368,12 +368,12 @@ fn meta_config(tier: Tier) -> meta::Config {
         .hybrid(tier != Tier::Lines)
 }
 
-/// Compiles a pattern with the same syntax as `regex::bytes` (Unicode on, UTF-8 off), the one
-/// `build.rs` parses the built-in patterns with.
+/// Compiles a pattern in leakgate's syntax (see [`crate::rules::syntax`]), the one `build.rs`
+/// parses the built-in patterns with.
 fn build_meta(pattern: &str, tier: Tier) -> Result<meta::Regex, String> {
     meta::Regex::builder()
         .configure(meta_config(tier))
-        .syntax(regex_automata::util::syntax::Config::new().utf8(false))
+        .syntax(regex_automata::util::syntax::Config::new().utf8(false).unicode(false))
         .build(pattern)
         .map_err(|e| e.to_string())
 }

@@ -259,6 +259,11 @@ fn bad_policy_files_are_reported_with_their_position() {
             "duplicate rule id",
         ),
         ("[[rule]]\nid = \"acme.token\"\nname = \"A\"\nseverity = \"high\"\nkeywords = [\"acme_\"]\nregex = 'acme_(['\n", ".leakgate.toml:1:1", "does not compile"),
+        (
+            "[[allow]]\nlines = [\"\\\\p{Greek}\"]\n",
+            ".leakgate.toml:2:10",
+            "leakgate patterns are ASCII",
+        ),
         ("extends = \"missing/base.toml\"\n", ".leakgate.toml:1:11", "cannot be read"),
         ("extends = { git = \"file:///nonexistent\", rev = \"v1.0\" }\n", ".leakgate.toml:1:11", "not a full commit id"),
         ("[enforce]\nrules = [\"aws.*\"]\n", ".leakgate.toml:1:1", "only an organisation policy"),
