@@ -26,21 +26,37 @@ pub fn commit_changes<'r>(
         .map(|i| commit.parent(i).ok().and_then(|p| trees.get(repo, p.tree_id()).ok()))
         .collect();
     let first = parent_trees.first().and_then(Option::as_ref);
-    let mut changes = Vec::new();
-    let mut removed = false;
-    tree_changes(repo, trees, first, &tree, &mut String::new(), &mut changes, &mut removed)?;
-    let added = changes.iter().any(|c| c.old.is_none());
-    if removed && added {
-        // Files went and came: let libgit2 pair the renames, so that a renamed file's old lines
-        // do not count as added.
-        changes = diff_with_renames(repo, commit, first, &tree)?;
-    }
+    let mut changes =
+        tree_diff(repo, trees, first, &tree).with_context(|| format!("diffing commit {}", commit.id()))?;
     let others: Vec<&Tree<'_>> = parent_trees.iter().skip(1).flatten().collect();
     if !others.is_empty() {
         for change in &mut changes {
             change.other_parents =
                 others.iter().map(|t| t.get_path(Path::new(&change.path)).ok().map(|e| e.id())).collect();
         }
+    }
+    Ok(changes)
+}
+
+/// The files added, modified, renamed or type-changed from `old` (`None`: the empty tree) to
+/// `new`, walking only into subtrees whose ids differ.
+///
+/// # Errors
+/// A tree cannot be read.
+pub fn tree_diff<'r>(
+    repo: &'r Repository,
+    trees: &mut TreeCache<'r>,
+    old: Option<&Tree<'_>>,
+    new: &Tree<'_>,
+) -> Result<Vec<Change>> {
+    let mut changes = Vec::new();
+    let mut removed = false;
+    tree_changes(repo, trees, old, new, &mut String::new(), &mut changes, &mut removed)?;
+    let added = changes.iter().any(|c| c.old.is_none());
+    if removed && added {
+        // Files went and came: let libgit2 pair the renames, so that a renamed file's old lines
+        // do not count as added.
+        changes = diff_with_renames(repo, old, new)?;
     }
     Ok(changes)
 }
@@ -165,18 +181,11 @@ fn is_content_mode(mode: i32) -> bool {
         .any(|&m| i32::from(m) == mode)
 }
 
-/// libgit2's tree diff with rename detection, for commits that remove and add files.
-fn diff_with_renames(
-    repo: &Repository,
-    commit: &Commit<'_>,
-    first: Option<&Tree<'_>>,
-    tree: &Tree<'_>,
-) -> Result<Vec<Change>> {
+/// libgit2's tree diff with rename detection, for changes that remove and add files.
+fn diff_with_renames(repo: &Repository, old: Option<&Tree<'_>>, new: &Tree<'_>) -> Result<Vec<Change>> {
     let mut opts = DiffOptions::new();
     opts.include_typechange(true).skip_binary_check(true).context_lines(0);
-    let mut diff = repo
-        .diff_tree_to_tree(first, Some(tree), Some(&mut opts))
-        .with_context(|| format!("diffing commit {}", commit.id()))?;
+    let mut diff = repo.diff_tree_to_tree(old, Some(new), Some(&mut opts)).context("comparing two trees")?;
     let mut find = DiffFindOptions::new();
     find.renames(true).copies(false);
     diff.find_similar(Some(&mut find)).context("detecting renamed files")?;
@@ -203,29 +212,8 @@ pub fn peel_commit(repo: &Repository, oid: Oid) -> Result<Commit<'_>> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::testutil::{git, write};
     use super::*;
-    use std::process::Command;
-
-    fn git(dir: &Path, args: &[&str]) {
-        let status = Command::new("git")
-            .args(args)
-            .current_dir(dir)
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_AUTHOR_NAME", "t")
-            .env("GIT_AUTHOR_EMAIL", "t@example.com")
-            .env("GIT_COMMITTER_NAME", "t")
-            .env("GIT_COMMITTER_EMAIL", "t@example.com")
-            .status()
-            .expect("git runs");
-        assert!(status.success(), "git {args:?}");
-    }
-
-    fn write(dir: &Path, path: &str, text: &str) {
-        let path = dir.join(path);
-        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-        std::fs::write(path, text).expect("write");
-    }
 
     fn key(c: &Change) -> (String, Option<Oid>, Oid, ChangeKind) {
         (c.path.clone(), c.old, c.new, c.kind)
@@ -283,7 +271,7 @@ mod tests {
                 &mut removed,
             )
             .expect("walk");
-            let diffed = diff_with_renames(&repo, &commit, parent.as_ref(), &tree).expect("diff");
+            let diffed = diff_with_renames(&repo, parent.as_ref(), &tree).expect("diff");
             let mut walked: Vec<_> = walked.iter().map(key).collect();
             let mut diffed: Vec<_> = diffed.iter().map(key).collect();
             walked.sort();

@@ -2,6 +2,7 @@
 //! libgit2 cannot read the repository (split and sparse indexes). It knows nothing of rules or
 //! policy; it answers "which blobs change, and which of their lines are added".
 
+mod cachetree;
 /// git's own command line, for what libgit2 does not cover (version, config scopes).
 pub mod cli;
 mod commits;
@@ -9,6 +10,8 @@ mod diff;
 mod range;
 mod repo;
 mod staged;
+#[cfg(test)]
+mod testutil;
 mod worktree;
 
 pub use commits::{commit_changes, describe, peel_commit, TreeCache};

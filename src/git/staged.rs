@@ -44,6 +44,11 @@ pub fn staged_changes(repo: &Repository, index_file: Option<&OsStr>) -> Result<V
     let head = head_tree(repo)?;
     let root = super::workdir(repo)?;
     let index_path = index_path(repo, index_file)?;
+    if let Some(changes) = changes_from_cache_tree(repo, head.as_ref(), &index_path)? {
+        let mut changes = changes;
+        attach_merge_parents(repo, &mut changes)?;
+        return Ok(changes);
+    }
     let mut changes = match Index::open(&index_path) {
         Ok(mut index) => changes_from_index(repo, head.as_ref(), &mut index)?,
         Err(e) if unsupported_index(&e) => changes_from_plumbing(repo, root, head.as_ref(), &index_path)?,
@@ -51,6 +56,29 @@ pub fn staged_changes(repo: &Repository, index_file: Option<&OsStr>) -> Result<V
     };
     attach_merge_parents(repo, &mut changes)?;
     Ok(changes)
+}
+
+/// The changes from `HEAD` to the tree the index's cache-tree names (see [`super::cachetree`]),
+/// or `None` when the index has no valid cache-tree or its root tree is not in the object
+/// database.
+///
+/// # Errors
+/// A tree named by `HEAD` or the cache-tree cannot be read.
+fn changes_from_cache_tree(
+    repo: &Repository,
+    head: Option<&Tree<'_>>,
+    index_path: &Path,
+) -> Result<Option<Vec<Change>>> {
+    let Some(root) = super::cachetree::index_tree(index_path) else {
+        return Ok(None);
+    };
+    let Ok(staged) = repo.find_tree(root) else {
+        return Ok(None);
+    };
+    let mut trees = super::TreeCache::default();
+    super::commits::tree_diff(repo, &mut trees, head, &staged)
+        .context("comparing the staged tree with HEAD")
+        .map(Some)
 }
 
 /// The index file git is committing: `GIT_INDEX_FILE` (relative to the work-tree root, where
@@ -278,4 +306,82 @@ fn attach_merge_parents(repo: &Repository, changes: &mut [Change]) -> Result<()>
             trees.iter().map(|t| t.get_path(Path::new(&change.path)).ok().map(|e| e.id())).collect();
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::{git, write};
+    use super::*;
+
+    fn key(c: &Change) -> (String, Option<Oid>, Oid, ChangeKind) {
+        (c.path.clone(), c.old, c.new, c.kind)
+    }
+
+    /// What the cache-tree path finds, the index-entry path finds too: staged edits in nested
+    /// and new directories, a deletion, a rename, a file that becomes a directory, a symlink, a
+    /// mode change and a submodule pointer; in index versions 2, 3 (an entry with extended
+    /// flags) and 4 (compressed paths).
+    #[test]
+    fn cache_tree_changes_match_the_index_entries() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path();
+        git(dir, &["init", "-q", "-b", "main"]);
+        let long: String =
+            (0..40).map(|i| format!("line {i} of a file long enough to pair a rename\n")).collect();
+        for path in ["a/b/c.txt", "a/b/d.txt", "top.txt", "x", "old/name.txt", "gone.txt"] {
+            write(dir, path, &format!("{path}\n{long}"));
+        }
+        git(dir, &["add", "-A"]);
+        git(dir, &["commit", "-qm", "root"]);
+        write(dir, "a/b/c.txt", "edited\n");
+        write(dir, "a/new/e.txt", "three\n");
+        std::fs::remove_file(dir.join("x")).expect("rm");
+        write(dir, "x/inside.txt", "now a dir\n");
+        std::fs::remove_file(dir.join("gone.txt")).expect("rm");
+        std::fs::rename(dir.join("old/name.txt"), dir.join("new-name.txt")).expect("mv");
+        #[cfg(unix)]
+        std::os::unix::fs::symlink("top.txt", dir.join("link")).expect("symlink");
+        git(dir, &["add", "-A"]);
+        git(dir, &["update-index", "--chmod=+x", "top.txt"]);
+        git(
+            dir,
+            &["update-index", "--add", "--cacheinfo", "160000,1111111111111111111111111111111111111111,sub"],
+        );
+
+        let repo = Repository::open(dir).expect("repo");
+        let head = head_tree(&repo).expect("head");
+        let index_path = dir.join(".git/index");
+        assert!(
+            changes_from_cache_tree(&repo, head.as_ref(), &index_path).expect("read").is_none(),
+            "git add leaves the cache-tree out of date"
+        );
+        for version in ["2", "3", "4"] {
+            git(dir, &["update-index", "--index-version", version]);
+            if version == "3" {
+                // An entry with extended flags, which only version 3 can hold.
+                git(dir, &["update-index", "--skip-worktree", "a/b/d.txt"]);
+            }
+            // What `git commit` does before running the hook: bring the cache-tree up to date.
+            git(dir, &["write-tree"]);
+            let fast = changes_from_cache_tree(&repo, head.as_ref(), &index_path)
+                .expect("read")
+                .expect("a valid cache-tree");
+            let mut index = Index::open(&index_path).expect("index");
+            let slow = changes_from_index(&repo, head.as_ref(), &mut index).expect("diff");
+            let mut fast: Vec<_> = fast.iter().map(key).collect();
+            let mut slow: Vec<_> = slow.iter().map(key).collect();
+            fast.sort();
+            slow.sort();
+            assert_eq!(fast, slow, "index version {version}");
+            assert!(
+                fast.iter().any(|k| k.0 == "new-name.txt" && k.1.is_some()),
+                "the rename is paired: {fast:?}"
+            );
+        }
+        // git keeps no valid cache-tree while an intent-to-add entry exists: the entries are read.
+        write(dir, "later.txt", "intent to add\n");
+        git(dir, &["add", "--intent-to-add", "later.txt"]);
+        git(dir, &["write-tree"]);
+        assert!(changes_from_cache_tree(&repo, head.as_ref(), &index_path).expect("read").is_none());
+    }
 }
