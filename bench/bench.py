@@ -10,7 +10,8 @@ Run by hand, never by `cargo test`:
 Four corpora, each with fake secrets planted at known file:line places:
 - *typical* and *large*: a staged commit (10 files x 200 lines; 2,000 x 500) in a fresh git
   repository made with the real `git` (base files committed, the change `git add`ed, not
-  committed); the tools run in their pre-commit mode (`leakgate pre-commit`).
+  committed, the index's cache-tree brought up to date as `git commit` does before its hook);
+  the tools run in their pre-commit mode (`leakgate pre-commit`).
 - *dir*: a real source tree, whole crates from ~/.cargo/registry/src (up to --dir-mib) hard-linked
   into a temp dir, plus new files holding the secrets; `leakgate scan .` and the peers' directory
   modes.
@@ -470,6 +471,11 @@ def build_repo(corpus: Corpus, parent: Path, env: dict[str, str]) -> Path:
     staged = [s for s in staged if s]
     if len(staged) != len(corpus.files):
         sys.exit(f"bench: expected {len(corpus.files)} staged files, git reports {len(staged)}")
+    # Leave the index as `git commit` hands it to the pre-commit hook: before running the hook,
+    # git brings the index's cache-tree up to date and writes its trees (builtin/commit.c,
+    # prepare_index). `git write-tree` does the same and nothing else. leakgate reads the tree
+    # to be committed from there; the peers do not use it.
+    git(repo, env, "write-tree")
     return repo
 
 
@@ -1218,7 +1224,29 @@ def loadavg() -> str:
         return "?"
 
 
-def machine_info(leakgate_version: str, load_start: str) -> list[tuple[str, str]]:
+def linkage(binary: str) -> str:
+    """How an ELF binary is linked: "dynamic" (it names a program interpreter), "static-pie" or
+    "static"."""
+    import struct
+    try:
+        with open(binary, "rb") as f:
+            head = f.read(64)
+            if head[:4] != b"\x7fELF" or head[4] != 2:
+                return "?"
+            e_type, = struct.unpack_from("<H", head, 16)
+            phoff, = struct.unpack_from("<Q", head, 32)
+            phentsize, phnum = struct.unpack_from("<HH", head, 54)
+            f.seek(phoff)
+            table = f.read(phentsize * phnum)
+    except OSError:
+        return "?"
+    types = {struct.unpack_from("<I", table, i * phentsize)[0] for i in range(phnum)}
+    if 3 in types:  # PT_INTERP
+        return "dynamic"
+    return "static-pie" if e_type == 3 else "static"
+
+
+def machine_info(leakgate_version: str, load_start: str, leakgate: str) -> list[tuple[str, str]]:
     cpu = "?"
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -1243,7 +1271,7 @@ def machine_info(leakgate_version: str, load_start: str) -> list[tuple[str, str]
         ("kernel", platform.release()),
         ("load average (1/5/15 min) at start", load_start),
         ("load average at end", loadavg()),
-        ("leakgate", leakgate_version),
+        ("leakgate", f"{leakgate_version} ({leakgate}, {linkage(leakgate)})"),
         ("git", version_of(["git", "--version"])),
         ("python", platform.python_version()),
     ]
@@ -1421,7 +1449,7 @@ def main() -> int:
     header = ["corpus", "tool", "median ms", "min ms", "runs", "MiB/s", "peak RSS MiB", "CPU ms", "vs leakgate",
               "planted found (" + " ".join(k.split("-")[0] for k in SECRET_TYPES) + ")", "other findings", "exit"]
     lines = table(rows, header)
-    info = machine_info(scanners[0].version, load_start)
+    info = machine_info(scanners[0].version, load_start, leakgate)
     md = ["# leakgate benchmark", "", f"Command: `{command}`", "",
           "Runs per tool and corpus: " + ", ".join(f"{n} {runs[n]} timed after {warmups[n]} warm-up(s)" for n in names)
           + f"; tools alternating (a tool stops early once it has {args.min_runs} timed runs and "
