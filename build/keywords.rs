@@ -101,7 +101,10 @@ pub fn emit(keywords: &[(String, Vec<usize>)]) -> String {
     };
     writeln!(s, "pub const STRIDE: usize = {stride};").expect("write");
     writeln!(s, "pub const FIRST_MATCH: usize = {};", first_match * stride).expect("write");
-    list(&mut s, "CLASSES", "u8", &mut classes.iter().map(|&c| usize::from(c)));
+    let class_items: Vec<String> = classes.iter().map(|c| c.to_string()).collect();
+    writeln!(s, "pub static CLASSES: [u8; 256] = [{}];", class_items.join(",")).expect("write");
+    let longest = keywords.iter().map(|(k, _)| k.len()).max().unwrap_or(1);
+    writeln!(s, "pub const LONGEST: usize = {longest};").expect("write");
     // A transition holds half its target's row offset: the scan loop restores it with a shift,
     // not a multiply, and the table takes half the cache it took as 32-bit offsets (most of a
     // cold hook run's misses in the keyword scan).
