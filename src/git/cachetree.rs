@@ -4,9 +4,9 @@
 //! writes the trees it names (builtin/commit.c, `prepare_index`): its root is then the very tree
 //! the commit will record. Diffing `HEAD`'s tree against it walks only the subtrees whose ids
 //! differ, where comparing the index with `HEAD` entry by entry reads every tree of the
-//! repository: 19 ms against a few on a 20,000-file repository. When the extension is missing or
-//! out of date (after a plain `git add`, or in a split or sparse index), the caller compares the
-//! index entries instead.
+//! repository: a hook run on a 20,000-file repository takes 4 ms instead of 19 ms. When the
+//! extension is missing or out of date (after a plain `git add`, or in a split or sparse index),
+//! the caller compares the index entries instead.
 //!
 //! Index format: <https://git-scm.com/docs/index-format>.
 

@@ -44,8 +44,7 @@ pub fn staged_changes(repo: &Repository, index_file: Option<&OsStr>) -> Result<V
     let head = head_tree(repo)?;
     let root = super::workdir(repo)?;
     let index_path = index_path(repo, index_file)?;
-    if let Some(changes) = changes_from_cache_tree(repo, head.as_ref(), &index_path)? {
-        let mut changes = changes;
+    if let Some(mut changes) = changes_from_cache_tree(repo, head.as_ref(), &index_path)? {
         attach_merge_parents(repo, &mut changes)?;
         return Ok(changes);
     }
