@@ -18,22 +18,45 @@ root=${LEAKGATE_INSTALL_ROOT:-${CARGO_HOME:-$HOME/.cargo}}
 
 command -v cargo >/dev/null 2>&1 || { echo "install.sh: cargo is required (https://rustup.rs)" >&2; exit 2; }
 echo "install.sh: building and installing leakgate into $root/bin"
-# On glibc Linux the hook is linked statically (static-pie, so still address-randomised): no
-# shared libraries to load and no symbols to bind saves about half a millisecond on every
-# commit. That needs glibc's static libraries (libc.a, in libc6-dev or glibc-static); without
-# them, or on other systems, the usual dynamic build is installed.
+# A hook runs on every commit, so on Linux the binary is linked statically, for the CPU it is
+# built on (set LEAKGATE_PORTABLE=1 for a binary to copy to other machines):
+#  1. against musl, where the musl target and a musl C compiler (musl-gcc, Debian's musl-tools)
+#     are at hand: glibc's start-up alone took 0.8 ms on the development VM, musl's 0.1 ms;
+#  2. else against glibc (static-pie, still address-randomised), where its static libraries
+#     (libc.a: libc6-dev or glibc-static) exist: no shared libraries to load saves 0.5 ms;
+#  3. else (and on other systems) the usual dynamic build.
+# bench/README.md gives the measurements behind this order.
 host=$(rustc -vV 2>/dev/null | sed -n 's/^host: //p')
-static=
+arch=${host%%-*}
+cpu_flags=
+[ -n "${LEAKGATE_PORTABLE-}" ] || cpu_flags="'-C', 'target-cpu=native', "
+musl= glibc_static=
 case "$host" in
   *-linux-gnu*)
+    musl_target="$arch-unknown-linux-musl"
+    if command -v musl-gcc >/dev/null 2>&1 || command -v "$arch-linux-musl-gcc" >/dev/null 2>&1; then
+      if command -v rustup >/dev/null 2>&1 && ! rustup target list --installed 2>/dev/null | grep -qx "$musl_target"; then
+        echo "install.sh: adding the Rust target $musl_target (rustup target add) for a static musl build"
+        rustup target add "$musl_target" >/dev/null 2>&1 || echo "install.sh: could not add $musl_target"
+      fi
+      libdir=$(rustc --print target-libdir --target "$musl_target" 2>/dev/null || true)
+      [ -n "$libdir" ] && [ -d "$libdir" ] && musl=yes
+    else
+      echo "install.sh: tip: with musl-gcc (Debian/Ubuntu: apt install musl-tools) the hook starts faster"
+    fi
     libc_a=$(${CC:-cc} -print-file-name=libc.a 2>/dev/null || true)
-    [ -f "$libc_a" ] && static=yes ;;
+    [ -f "$libc_a" ] && glibc_static=yes ;;
 esac
-if [ -n "$static" ] && cargo install --quiet --locked --force --root "$root" --path "$here" --target "$host" \
-    --config "target.$host.rustflags = ['-C', 'target-feature=+crt-static']"; then
-  echo "install.sh: installed a static build for $host"
+install_for() { # target rustflags description
+  cargo install --quiet --locked --force --root "$root" --path "$here" --target "$1" \
+    --config "target.$1.rustflags = [$2]" && echo "install.sh: installed $3"
+}
+if [ -n "$musl" ] && install_for "$musl_target" "${cpu_flags}'-C', 'target-feature=+crt-static'" \
+    "a static musl build ($musl_target${cpu_flags:+, for this CPU})"; then :
+elif [ -n "$glibc_static" ] && install_for "$host" "${cpu_flags}'-C', 'target-feature=+crt-static'" \
+    "a static glibc build ($host${cpu_flags:+, for this CPU})"; then :
 else
-  [ -n "$static" ] && echo "install.sh: the static build failed; installing the dynamic build instead"
+  [ -n "$musl$glibc_static" ] && echo "install.sh: the static build failed; installing the dynamic build instead"
   cargo install --quiet --locked --force --root "$root" --path "$here"
 fi
 bin="$root/bin/leakgate"
