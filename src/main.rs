@@ -3,7 +3,6 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::Parser;
 use leakgate::cli::{Cli, Command};
 use leakgate::cmd::{self, Outcome, UsageError};
 use leakgate::env::Env;
@@ -18,7 +17,7 @@ use leakgate::policy::PolicyError;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::from_process() {
         Ok(cli) => cli,
         Err(e) => {
             e.print().ok();
