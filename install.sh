@@ -52,7 +52,7 @@ install_for() { # target rustflags description [extra cargo --config]
     --config "target.$1.rustflags = [$2]" ${4:+--config "$4"} && echo "install.sh: installed $3"
 }
 # mimalloc (the musl build's allocator) hands every free page back to the kernel at exit, which
-# the kernel does anyway: 10 madvise calls and 0.2 ms of a hook run.
+# the kernel does anyway: 10 madvise calls per hook run.
 musl_cflags="env.CFLAGS_$(echo "$musl_target" | tr '-' '_') = '-DMI_SKIP_COLLECT_ON_EXIT'"
 if [ -n "$musl" ] && install_for "$musl_target" "${cpu_flags}'-C', 'target-feature=+crt-static'" \
     "a static musl build ($musl_target${cpu_flags:+, for this CPU})" "$musl_cflags"; then :
