@@ -170,10 +170,26 @@ fn emit(out: &mut String, r: &spec::RuleSpec, family: &str) {
         None => "None".to_string(),
     };
     let keywords: Vec<String> = r.keywords.iter().map(|k| k.to_ascii_lowercase()).collect();
+    let starts = r.regex.as_deref().map(required::starts).unwrap_or_default();
+    let relaxed = match &r.regex {
+        Some(pattern) if !starts.is_empty() => {
+            let hir = syntax::parser().parse(pattern).unwrap_or_else(|e| panic!("rule {}: {e}", r.id));
+            hircode::relax(&hir)
+        }
+        _ => None,
+    };
+    let (relaxed_code, relaxed_group) = match relaxed {
+        Some((hir, group, max)) => {
+            let mut code = Vec::new();
+            hircode::encode(&hir, &mut code);
+            (code, (group, max))
+        }
+        None => (Vec::new(), (0, 0)),
+    };
     writeln!(
         out,
         "RuleDef {{ id: {:?}, family: {:?}, name: {:?}, description: {:?}, severity: Severity::{}, \
-         keywords: {}, regex: {}, hir: {}, single_line: {}, required: {}, starts: {}, path_required: {}, path_hir: {}, path: {}, entropy: {}, validator: {}, placeholders: {}, \
+         keywords: {}, regex: {}, hir: {}, single_line: {}, required: {}, starts: {}, relaxed: {}, relaxed_group: {:?}, path_required: {}, path_hir: {}, path: {}, entropy: {}, validator: {}, placeholders: {}, \
          revoke: {:?}, url: {:?}, instead: {:?}, examples: {}, negative_examples: {} }},",
         r.id,
         family,
@@ -190,7 +206,9 @@ fn emit(out: &mut String, r: &spec::RuleSpec, family: &str) {
         },
         r.regex.as_deref().is_some_and(lines::single_line),
         bytes_literal(&r.regex.as_deref().map(required::compile).unwrap_or_default()),
-        bytes_literal(&r.regex.as_deref().map(required::starts).unwrap_or_default()),
+        bytes_literal(&starts),
+        bytes_literal(&relaxed_code),
+        relaxed_group,
         bytes_literal(&r.path.as_deref().map(required::compile_path).unwrap_or_default()),
         bytes_literal(
             &r.path.as_deref().map(|p| hircode::compile(p).unwrap_or_else(|e| panic!("rule {}: {e}", r.id))).unwrap_or_default(),

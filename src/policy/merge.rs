@@ -509,6 +509,8 @@ fn add_custom_rule(
         single_line: false,
         required: &[],
         starts: &[],
+        relaxed: &[],
+        relaxed_group: (0, 0),
         path_required: &[],
         path_hir: &[],
         hir: &[],

@@ -85,6 +85,81 @@ pub fn encode(hir: &Hir, out: &mut Vec<u8>) {
     }
 }
 
+/// Bounded repetitions whose bounds are further apart than this are worth relaxing (see
+/// [`relax`]).
+const RELAX_ABOVE: u32 = 32;
+
+/// A cheaper form of a pattern: the same `Hir` with the one capture group that is exactly a
+/// repetition of a one-byte class with bounds far apart, `(C{n,m})`, made unbounded,
+/// `(C{n,})`, along with that group's index and `m`.
+///
+/// Compiling `C{n,m}` writes out `m` copies of `C` (the value part of `generic.assignment`,
+/// `{8,128}`, was half of its 473 states), and the unbounded form needs `n` and a loop. Run at
+/// the same start, the relaxed pattern tries the exact pattern's ways of matching in the same
+/// order, with extra ones where the group is longer than `m`; so a relaxed match whose group is
+/// at most `m` bytes long is exactly the exact pattern's match, and only a longer one needs the
+/// exact pattern run again at that start (see the engine). `None` when the pattern has no such
+/// group, or more than one, or when the group sits inside a repetition (its length would then
+/// show only its last round).
+pub fn relax(hir: &Hir) -> Option<(Hir, u32, u32)> {
+    let mut groups = Vec::new();
+    relaxable_groups(hir, false, &mut groups);
+    let [(index, max)] = groups[..] else {
+        return None;
+    };
+    Some((relaxed(hir, index), index, max))
+}
+
+/// The relaxable capture groups of `hir` (index and upper bound), see [`relax`].
+fn relaxable_groups(hir: &Hir, repeated: bool, out: &mut Vec<(u32, u32)>) {
+    match hir.kind() {
+        HirKind::Capture(capture) => {
+            if let (false, HirKind::Repetition(rep)) = (repeated, capture.sub.kind()) {
+                let one_byte = match rep.sub.kind() {
+                    HirKind::Class(Class::Bytes(_)) => true,
+                    HirKind::Class(Class::Unicode(class)) => {
+                        class.ranges().iter().all(|r| r.end().is_ascii())
+                    }
+                    _ => false,
+                };
+                if let Some(max) =
+                    rep.max.filter(|&max| one_byte && max.saturating_sub(rep.min) > RELAX_ABOVE)
+                {
+                    out.push((capture.index, max));
+                    return;
+                }
+            }
+            relaxable_groups(&capture.sub, repeated, out);
+        }
+        HirKind::Repetition(rep) => relaxable_groups(&rep.sub, repeated || rep.max != Some(1), out),
+        HirKind::Concat(subs) | HirKind::Alternation(subs) => {
+            subs.iter().for_each(|sub| relaxable_groups(sub, repeated, out));
+        }
+        _ => {}
+    }
+}
+
+/// `hir` with capture group `index` (a bounded repetition) made unbounded.
+fn relaxed(hir: &Hir, index: u32) -> Hir {
+    match hir.kind() {
+        HirKind::Capture(capture) => {
+            let sub = match capture.sub.kind() {
+                HirKind::Repetition(rep) if capture.index == index => {
+                    Hir::repetition(Repetition { max: None, ..rep.clone() })
+                }
+                _ => relaxed(&capture.sub, index),
+            };
+            Hir::capture(Capture { index: capture.index, name: capture.name.clone(), sub: Box::new(sub) })
+        }
+        HirKind::Repetition(rep) => {
+            Hir::repetition(Repetition { sub: Box::new(relaxed(&rep.sub, index)), ..rep.clone() })
+        }
+        HirKind::Concat(subs) => Hir::concat(subs.iter().map(|sub| relaxed(sub, index)).collect()),
+        HirKind::Alternation(subs) => Hir::alternation(subs.iter().map(|sub| relaxed(sub, index)).collect()),
+        _ => hir.clone(),
+    }
+}
+
 /// Rebuilds the `Hir` that [`encode`] wrote. `None` if `code` is not such code.
 pub fn decode(code: &[u8]) -> Option<Hir> {
     let mut reader = Reader { code, at: 0 };

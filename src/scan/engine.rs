@@ -54,6 +54,9 @@ struct TieredRegex {
     lines: OnceLock<Result<meta::Regex, String>>,
     light: OnceLock<Result<meta::Regex, String>>,
     full: OnceLock<Result<meta::Regex, String>>,
+    /// The exact pattern of a rule whose tiers are built from its relaxed form (see
+    /// [`hircode::relax`]), for the rare match the relaxed form alone cannot settle.
+    exact: OnceLock<Result<meta::Regex, String>>,
     scanned: AtomicU64,
 }
 
@@ -243,41 +246,78 @@ impl Engine {
         let Some(pattern) = rule.regex else {
             return Ok(());
         };
-        let regex = self.regexes[index].for_input(pattern, rule, window.len())?;
-        for_each_match(regex, rule.starts, fragment.text, window, |caps| record(rule, fragment, caps, out));
-        Ok(())
+        let tiers = &self.regexes[index];
+        let regex = tiers.for_input(pattern, rule, window.len())?;
+        let check = Relaxed { group: rule.relaxed_group, exact: &|| tiers.exact(pattern, rule) };
+        let check = (!rule.relaxed.is_empty()).then_some(&check);
+        for_each_match(regex, rule.starts, check, fragment.text, window, |caps| {
+            record(rule, fragment, caps, out)
+        })
+    }
+}
+
+/// How to settle a match of a relaxed pattern (see [`hircode::relax`]): the exact pattern's
+/// match at the same start is the same one unless the relaxed group is longer than its bound.
+struct Relaxed<'a> {
+    /// The group made unbounded, and its bound in the exact pattern.
+    group: (u32, u32),
+    /// The exact pattern, compiled on first use.
+    exact: &'a dyn Fn() -> Result<&'a meta::Regex>,
+}
+
+impl Relaxed<'_> {
+    /// Whether the match in `caps` may differ from the exact pattern's.
+    fn unsettled(&self, caps: &Captures) -> bool {
+        let (group, max) = self.group;
+        caps.get_group(group as usize).is_some_and(|span| span.len() > max as usize)
     }
 }
 
 /// Calls `found` with each leftmost-first match of `regex` within `window` of `text`. With
 /// `starts` (see [`required::starts`]), the regex runs anchored at the few places a match can
-/// start: the same matches as an unanchored search, without trying every position.
+/// start: the same matches as an unanchored search, without trying every position. With
+/// `relaxed`, `regex` is a rule's relaxed form (run only anchored), and a match it cannot settle
+/// is searched again with the exact pattern at the same start.
+///
+/// # Errors
+/// The exact pattern does not compile (only possible for custom rules, which are not relaxed).
 fn for_each_match(
     regex: &meta::Regex,
     starts: &[u8],
+    relaxed: Option<&Relaxed<'_>>,
     text: &[u8],
     window: Range<usize>,
     mut found: impl FnMut(&Captures),
-) {
+) -> Result<()> {
     if starts.is_empty() {
         regex.captures_iter(Input::new(text).range(window)).for_each(|caps| found(&caps));
-        return;
+        return Ok(());
     }
     let mut candidates = Vec::new();
     required::start_candidates(starts, text, window.clone(), &mut candidates);
     let mut caps = regex.create_captures();
+    let mut exact_caps = None;
     let mut from = window.start;
     for start in candidates {
         if start < from {
             continue;
         }
-        regex.search_captures(&Input::new(text).range(start..window.end).anchored(Anchored::Yes), &mut caps);
-        if let Some(m) = caps.get_match() {
+        let input = Input::new(text).range(start..window.end).anchored(Anchored::Yes);
+        regex.search_captures(&input, &mut caps);
+        let mut settled = &caps;
+        if let Some(check) = relaxed.filter(|check| caps.get_match().is_some() && check.unsettled(&caps)) {
+            let exact = (check.exact)()?;
+            let exact_caps = exact_caps.get_or_insert_with(|| exact.create_captures());
+            exact.search_captures(&input, exact_caps);
+            settled = exact_caps;
+        }
+        if let Some(m) = settled.get_match() {
             // Matches are never empty (`starts` is empty for patterns that can match "").
             from = m.end().max(start + 1);
-            found(&caps);
+            found(settled);
         }
     }
+    Ok(())
 }
 
 /// Turns a match of `rule` into a finding, if its value passes the rule's checks.
@@ -324,6 +364,15 @@ impl TieredRegex {
             .as_ref()
             .map_err(|e| anyhow!("the pattern of rule {} does not compile: {e}", rule.id))
     }
+
+    /// The exact pattern of a relaxed rule, in the cheapest form (it runs anchored, on a few
+    /// lines at most).
+    fn exact(&self, pattern: &str, rule: &RuleDef) -> Result<&meta::Regex> {
+        self.exact
+            .get_or_init(|| build_coded_meta(rule.hir, pattern, Tier::Lines))
+            .as_ref()
+            .map_err(|e| anyhow!("the pattern of rule {} does not compile: {e}", rule.id))
+    }
 }
 
 /// How much of the regex machinery a pattern is built with.
@@ -343,9 +392,10 @@ enum Tier {
     Full,
 }
 
-/// Compiles a rule's pattern from its prebuilt `Hir` if it has one, else from its text.
+/// Compiles a rule's pattern from its prebuilt `Hir` (the relaxed one when it has one) if it has
+/// one, else from its text.
 fn build_rule_meta(rule: &RuleDef, pattern: &str, tier: Tier) -> Result<meta::Regex, String> {
-    build_coded_meta(rule.hir, pattern, tier)
+    build_coded_meta(if rule.relaxed.is_empty() { rule.hir } else { rule.relaxed }, pattern, tier)
 }
 
 /// Compiles `pattern` from `code` (its `Hir`, see [`hircode`]) when there is one, else from its
@@ -482,17 +532,26 @@ mod tests {
         );
     }
 
-    /// Running a rule anchored at its start candidates finds exactly the matches (and capture
-    /// groups) an unanchored search finds, for every built-in rule that has start candidates.
+    /// Running a rule as the engine does, anchored at its start candidates and from its relaxed
+    /// form where it has one, finds exactly the matches (and capture groups) an unanchored search
+    /// with the exact pattern finds, for every built-in rule that has start candidates.
     #[test]
     fn anchored_starts_find_what_an_unanchored_search_finds() {
         use proptest::prelude::*;
-        let rules: Vec<(&RuleDef, meta::Regex)> = BUILTIN
+        let rules: Vec<(&RuleDef, meta::Regex, meta::Regex)> = BUILTIN
             .iter()
             .filter(|r| !r.starts.is_empty())
-            .map(|r| (r, build_rule_meta(r, r.regex.expect("content rule"), Tier::Lines).expect("compiles")))
+            .map(|r| {
+                let pattern = r.regex.expect("content rule");
+                let run = build_rule_meta(r, pattern, Tier::Lines).expect("compiles");
+                (r, run, build_coded_meta(r.hir, pattern, Tier::Lines).expect("compiles"))
+            })
             .collect();
         assert!(rules.len() > 100, "most rules have start candidates");
+        assert!(
+            rules.iter().filter(|(r, ..)| !r.relaxed.is_empty()).count() >= 10,
+            "rules with relaxed forms"
+        );
         // Lines of every rule's examples, positive and negative, joined and cut at random.
         let mut rng = crate::rules::example::Rng::new(3);
         let samples: Vec<String> = BUILTIN
@@ -513,15 +572,20 @@ mod tests {
             1 => Just(" ".to_string()),
             1 => Just("\"".to_string()),
             1 => "[A-Za-z0-9_/+=-]{1,40}",
+            // Values longer than a relaxed group's bound, some with a `#` a shorter match can
+            // end before: the matches the exact pattern has to settle.
+            1 => "[A-Za-z0-9_/+=#-]{100,180}",
         ];
         let line = proptest::collection::vec(piece, 1..4).prop_map(|p| p.concat());
-        let spans = |regex: &meta::Regex, starts: &[u8], text: &[u8]| {
+        let settled = std::cell::Cell::new(0);
+        let spans = |regex: &meta::Regex, starts: &[u8], relaxed: Option<&Relaxed<'_>>, text: &[u8]| {
             let mut all = Vec::new();
-            for_each_match(regex, starts, text, 0..text.len(), |caps| {
+            for_each_match(regex, starts, relaxed, text, 0..text.len(), |caps| {
                 all.push(
                     (0..caps.group_len()).map(|g| caps.get_group(g).map(|s| s.range())).collect::<Vec<_>>(),
                 );
-            });
+            })
+            .expect("the exact pattern compiles");
             all
         };
         let found = std::cell::Cell::new(0);
@@ -531,9 +595,15 @@ mod tests {
         let config = ProptestConfig { failure_persistence: None, ..ProptestConfig::with_cases(1000) };
         proptest!(config, |(text in line)| {
             cases.set(cases.get() + 1);
-            for (rule, regex) in &rules {
-                let anchored = spans(regex, rule.starts, text.as_bytes());
-                let plain = spans(regex, &[], text.as_bytes());
+            for (rule, run, exact) in &rules {
+                let exact_used = || {
+                    settled.set(settled.get() + 1);
+                    Ok(exact)
+                };
+                let check = Relaxed { group: rule.relaxed_group, exact: &exact_used };
+                let check = (!rule.relaxed.is_empty()).then_some(&check);
+                let anchored = spans(run, rule.starts, check, text.as_bytes());
+                let plain = spans(exact, &[], None, text.as_bytes());
                 found.set(found.get() + plain.len());
                 prop_assert_eq!(anchored, plain, "rule {}", rule.id);
             }
@@ -545,6 +615,7 @@ mod tests {
             cases.get(),
             rules.len()
         );
+        assert!(settled.get() > 20, "relaxed matches the exact pattern settled: {}", settled.get());
     }
 
     fn scan_text(engine: &Engine, text: &str) -> Vec<(String, u32)> {
