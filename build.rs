@@ -205,7 +205,7 @@ fn emit(out: &mut String, r: &spec::RuleSpec, family: &str) {
             None => bytes_literal(&[]),
         },
         r.regex.as_deref().is_some_and(lines::single_line),
-        bytes_literal(&r.regex.as_deref().map(required::compile).unwrap_or_default()),
+        bytes_literal(&r.regex.as_deref().map(|p| required::compile_given(p, &keywords)).unwrap_or_default()),
         bytes_literal(&starts),
         bytes_literal(&relaxed_code),
         relaxed_group,
