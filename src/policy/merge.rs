@@ -19,7 +19,7 @@ use toml::Spanned;
 use super::discover::LoadedFile;
 use super::error::{line_col, PolicyError};
 use super::file::{AllowSpec, PolicyFile};
-use super::layer::{LayerInfo, LayerKind, Source};
+use super::layer::{LayerInfo, LayerKind, Place, Source};
 use super::{ActiveRule, AllowEntry, DisabledRule, ExceptionKind, ResolvedPolicy, Setting, Violation};
 use crate::rules::spec::RuleSpec;
 use crate::rules::validate::Validator;
@@ -154,12 +154,12 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn src(&self, span: &Range<usize>, key: &str) -> Source {
-        Source {
+        Source::new(Place {
             kind: self.kind,
             file: self.file.clone(),
             position: Some(line_col(self.text, span.start)),
             key: Arc::from(key),
-        }
+        })
     }
 
     fn err(&self, span: &Range<usize>, message: impl Into<String>) -> PolicyError {

@@ -28,7 +28,7 @@ use crate::rules::{RuleDef, Severity, BUILTIN};
 pub use discover::REPO_POLICY_FILE;
 pub use error::{line_col, PolicyError};
 pub use file::PolicyFile;
-pub use layer::{LayerInfo, LayerKind, Source};
+pub use layer::{LayerInfo, LayerKind, Place, Source};
 pub use remote::{Fetch, Loaded};
 
 /// The ignore file's name, at the work-tree root.
