@@ -55,10 +55,8 @@ install_for() { # target rustflags description [extra cargo --config]
 #  - SKIP_COLLECT_ON_EXIT: it hands every free page back to the kernel at exit, which the kernel
 #    does anyway (10 madvise calls per hook run);
 #  - NO_GETENV: it looks up each of its ~40 options in the environment at start-up, 124,000
-#    instructions per run; leakgate does not take allocator settings from the environment;
-#  - DEFAULT_ARENA_RESERVE (KiB): a first arena of 64 MiB instead of 1 GiB, whose bitmaps alone
-#    took 42 page faults to set up (later arenas grow as a large scan needs them).
-musl_cflags="env.CFLAGS_$(echo "$musl_target" | tr '-' '_') = '-DMI_SKIP_COLLECT_ON_EXIT -DMI_NO_GETENV -DMI_DEFAULT_ARENA_RESERVE=65536L'"
+#    instructions per run; leakgate does not take allocator settings from the environment.
+musl_cflags="env.CFLAGS_$(echo "$musl_target" | tr '-' '_') = '-DMI_SKIP_COLLECT_ON_EXIT -DMI_NO_GETENV'"
 # A static PIE relocates its own pointers at every start, reading one table entry per pointer.
 # Packed relative relocations (RELR) shrink that table from 283 KiB to 3 KiB, which a hook run
 # otherwise reads with cold caches: on the development VM the median hook run after a pause went
