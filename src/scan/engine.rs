@@ -394,8 +394,8 @@ enum Tier {
     Full,
 }
 
-/// Compiles a rule's pattern from its prebuilt `Hir` (the relaxed one when it has one) if it has
-/// one, else from its text.
+/// Compiles a rule's pattern for its tiers: from its relaxed `Hir` when it has one, else from its
+/// prebuilt `Hir`, else (custom rules) from its text.
 fn build_rule_meta(rule: &RuleDef, pattern: &str, tier: Tier) -> Result<meta::Regex, String> {
     build_coded_meta(if rule.relaxed.is_empty() { rule.hir } else { rule.relaxed }, pattern, tier)
 }
