@@ -46,12 +46,7 @@ enum Need {
 /// The requirement of `pattern` (regex crate syntax, bytes mode), encoded; empty when the pattern
 /// does not parse or requires nothing worth checking.
 pub fn compile(pattern: &str) -> Vec<u8> {
-    let Ok(hir) = super::syntax::parser().parse(pattern) else {
-        return Vec::new();
-    };
-    let mut code = Vec::new();
-    encode(&need(&hir), &mut code);
-    code
+    compile_given(pattern, &[])
 }
 
 /// [`compile`], less what the rule's keywords (lower case) already guarantee. The engine checks
@@ -69,7 +64,10 @@ pub fn compile_given(pattern: &str, keywords: &[String]) -> Vec<u8> {
 
 /// `need` without the parts that every one of `keywords` meets by itself.
 fn without_implied(need: Need, keywords: &[String]) -> Need {
-    if !keywords.is_empty() && keywords.iter().all(|k| implied_by(&need, k.as_bytes())) {
+    if keywords.is_empty() {
+        return need;
+    }
+    if keywords.iter().all(|k| implied_by(&need, k.as_bytes())) {
         return Need::Nothing;
     }
     match need {
