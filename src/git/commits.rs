@@ -1,10 +1,12 @@
 use std::cmp::Ordering;
 use std::collections::{HashMap, VecDeque};
 use std::path::Path;
+use std::rc::Rc;
 
-use anyhow::{Context, Result};
-use git2::{Commit, DiffFindOptions, DiffOptions, FileMode, Oid, Repository, Tree, TreeEntry};
+use anyhow::{anyhow, Context, Result};
+use git2::{Commit, DiffFindOptions, DiffOptions, FileMode, ObjectType, Oid, Repository, Tree};
 
+use super::loose::{self, Kind, LooseObjects};
 use super::staged::{changes_from_diff, Change, ChangeKind};
 
 /// What a commit itself changes: its tree against its first parent's (the empty tree for a
@@ -14,21 +16,15 @@ use super::staged::{changes_from_diff, Change, ChangeKind};
 ///
 /// # Errors
 /// The commit's or a parent's tree cannot be read.
-pub fn commit_changes<'r>(
-    repo: &'r Repository,
-    commit: &Commit<'_>,
-    trees: &mut TreeCache<'r>,
-) -> Result<Vec<Change>> {
-    let tree = trees
-        .get(repo, commit.tree_id())
-        .with_context(|| format!("reading the tree of commit {}", commit.id()))?;
-    let parent_trees: Vec<Option<Tree<'_>>> = (0..commit.parent_count())
-        .map(|i| commit.parent(i).ok().and_then(|p| trees.get(repo, p.tree_id()).ok()))
+pub fn commit_changes(repo: &Repository, commit: &Commit<'_>, trees: &mut TreeCache) -> Result<Vec<Change>> {
+    let parent_trees: Vec<Option<Oid>> = (0..commit.parent_count())
+        .map(|i| commit.parent(i).ok().map(|p| p.tree_id()).filter(|&id| trees.get(repo, id).is_ok()))
         .collect();
-    let first = parent_trees.first().and_then(Option::as_ref);
-    let mut changes =
-        tree_diff(repo, trees, first, &tree).with_context(|| format!("diffing commit {}", commit.id()))?;
-    let others: Vec<&Tree<'_>> = parent_trees.iter().skip(1).flatten().collect();
+    let first = parent_trees.first().copied().flatten();
+    let mut changes = tree_diff(repo, trees, first, commit.tree_id())
+        .with_context(|| format!("diffing commit {}", commit.id()))?;
+    let others: Vec<Tree<'_>> =
+        parent_trees.iter().skip(1).flatten().filter_map(|&id| repo.find_tree(id).ok()).collect();
     if !others.is_empty() {
         for change in &mut changes {
             change.other_parents =
@@ -38,25 +34,40 @@ pub fn commit_changes<'r>(
     Ok(changes)
 }
 
-/// The files added, modified, renamed or type-changed from `old` (`None`: the empty tree) to
-/// `new`, walking only into subtrees whose ids differ.
+/// The files added, modified, renamed or type-changed from tree `old` (`None`: the empty tree)
+/// to tree `new`, walking only into subtrees whose ids differ.
 ///
 /// # Errors
 /// A tree cannot be read.
-pub fn tree_diff<'r>(
-    repo: &'r Repository,
-    trees: &mut TreeCache<'r>,
-    old: Option<&Tree<'_>>,
-    new: &Tree<'_>,
+pub fn tree_diff(
+    repo: &Repository,
+    trees: &mut TreeCache,
+    old: Option<Oid>,
+    new: Oid,
 ) -> Result<Vec<Change>> {
+    let new_tree = trees.get(repo, new).with_context(|| format!("reading tree {new}"))?;
+    let old_tree = match old {
+        Some(id) => Some(trees.get(repo, id).with_context(|| format!("reading tree {id}"))?),
+        None => None,
+    };
     let mut changes = Vec::new();
     let mut removed = false;
-    tree_changes(repo, trees, old, new, &mut String::new(), &mut changes, &mut removed)?;
+    tree_changes(
+        repo,
+        trees,
+        old_tree.as_deref(),
+        &new_tree,
+        &mut String::new(),
+        &mut changes,
+        &mut removed,
+    )?;
     let added = changes.iter().any(|c| c.old.is_none());
     if removed && added {
         // Files went and came: let libgit2 pair the renames, so that a renamed file's old lines
         // do not count as added.
-        changes = diff_with_renames(repo, old, new)?;
+        let old = old.map(|id| repo.find_tree(id)).transpose().context("reading a tree")?;
+        let new = repo.find_tree(new).context("reading a tree")?;
+        changes = diff_with_renames(repo, old.as_ref(), &new)?;
     }
     Ok(changes)
 }
@@ -64,18 +75,18 @@ pub fn tree_diff<'r>(
 /// The files that differ between `old` and `new`, walking only into subtrees whose ids differ
 /// (libgit2's tree diff walks every entry of both trees, which dominated history scans). Sets
 /// `removed` when a file of `old` is gone from `new`.
-fn tree_changes<'r>(
-    repo: &'r Repository,
-    trees: &mut TreeCache<'r>,
-    old: Option<&Tree<'_>>,
-    new: &Tree<'_>,
+fn tree_changes(
+    repo: &Repository,
+    trees: &mut TreeCache,
+    old: Option<&RawTree>,
+    new: &RawTree,
     prefix: &mut String,
     out: &mut Vec<Change>,
     removed: &mut bool,
 ) -> Result<()> {
     // Both trees list their entries in git's order: a merge join pairs them by name.
-    let mut before = old.map(|t| t.iter()).into_iter().flatten().peekable();
-    for entry in new.iter() {
+    let mut before = old.map(RawTree::entries).into_iter().flatten().peekable();
+    for entry in new.entries() {
         let mut previous = None;
         while let Some(candidate) = before.peek() {
             match git_order(candidate, &entry) {
@@ -84,18 +95,18 @@ fn tree_changes<'r>(
                     before.next();
                 }
                 Ordering::Equal => {
-                    previous = before.next().map(|e| (e.id(), e.filemode_raw()));
+                    previous = before.next().map(|e| (e.id, e.mode));
                     break;
                 }
                 Ordering::Greater => break,
             }
         }
-        let (id, mode) = (entry.id(), entry.filemode_raw());
+        let (id, mode) = (entry.id, entry.mode);
         if previous == Some((id, mode)) {
             continue;
         }
         let length = prefix.len();
-        prefix.push_str(&String::from_utf8_lossy(entry.name_bytes()));
+        prefix.push_str(&String::from_utf8_lossy(entry.name));
         if mode == TREE {
             let subtree = trees.get(repo, id).with_context(|| format!("reading the tree of {prefix}"))?;
             let old_subtree = match previous {
@@ -105,7 +116,7 @@ fn tree_changes<'r>(
                 _ => None,
             };
             prefix.push('/');
-            tree_changes(repo, trees, old_subtree.as_ref(), &subtree, prefix, out, removed)?;
+            tree_changes(repo, trees, old_subtree.as_deref(), &subtree, prefix, out, removed)?;
         } else {
             // A mode-only change is listed too (as git does); its content has no added lines.
             let old_blob = previous.filter(|&(_, m)| is_content_mode(m)).map(|(old_id, _)| old_id);
@@ -134,25 +145,108 @@ fn tree_changes<'r>(
 
 const TREE: i32 = 0o040000;
 
+/// A tree object's content: git's list of `<octal mode> <name>\0<20-byte id>` entries, checked
+/// to be well-formed when read.
+pub struct RawTree(Vec<u8>);
+
+/// One entry of a [`RawTree`].
+struct TreeEntry<'a> {
+    mode: i32,
+    name: &'a [u8],
+    id: Oid,
+}
+
+impl RawTree {
+    /// `data` as a tree, if every entry in it is well-formed.
+    fn parse(data: Vec<u8>) -> Option<RawTree> {
+        let mut rest = data.as_slice();
+        while !rest.is_empty() {
+            rest = next_entry(rest)?.1;
+        }
+        Some(RawTree(data))
+    }
+
+    fn entries(&self) -> impl Iterator<Item = TreeEntry<'_>> {
+        let mut rest = self.0.as_slice();
+        std::iter::from_fn(move || {
+            let (entry, after) = next_entry(rest)?;
+            rest = after;
+            Some(entry)
+        })
+    }
+}
+
+/// The first entry of `data` and what follows it.
+fn next_entry(data: &[u8]) -> Option<(TreeEntry<'_>, &[u8])> {
+    let space = memchr::memchr(b' ', data)?;
+    let digits = &data[..space];
+    if digits.is_empty() || digits.len() > 7 || !digits.iter().all(|d| (b'0'..=b'7').contains(d)) {
+        return None;
+    }
+    let mode = digits.iter().fold(0i32, |mode, d| mode * 8 + i32::from(d - b'0'));
+    let rest = &data[space + 1..];
+    let nul = memchr::memchr(0, rest)?;
+    let id = Oid::from_bytes(rest.get(nul + 1..nul + 21)?).ok()?;
+    (nul > 0).then_some((TreeEntry { mode, name: &rest[..nul], id }, &rest[nul + 21..]))
+}
+
 /// Trees one worker read recently, by id. A commit's parent tree is usually the tree of the
 /// commit the worker scanned just before, and libgit2 keeps only trees under 4 KiB in its own
 /// cache, so without this every root tree of a history was inflated twice.
 #[derive(Default)]
-pub struct TreeCache<'r> {
-    trees: HashMap<Oid, Tree<'r>>,
+pub struct TreeCache {
+    trees: HashMap<Oid, Rc<RawTree>>,
     order: VecDeque<Oid>,
+    /// Set for a hook's few trees, most of them loose (see [`loose`]); a history's trees are
+    /// mostly packed, and trying each one loose first would cost a failed `open` per tree.
+    loose: Option<LooseObjects>,
 }
 
-impl<'r> TreeCache<'r> {
+impl TreeCache {
     /// Trees kept at most; the oldest go first.
     const MAX_TREES: usize = 4096;
 
-    fn get(&mut self, repo: &'r Repository, id: Oid) -> Result<Tree<'r>, git2::Error> {
-        if let Some(tree) = self.trees.get(&id) {
-            return Ok(tree.clone());
+    /// A cache that reads loose trees itself before asking libgit2: for the staged diff, whose
+    /// trees git has just written.
+    pub fn reading_loose(repo: &Repository) -> TreeCache {
+        TreeCache { loose: Some(LooseObjects::of(repo)), ..TreeCache::default() }
+    }
+
+    /// The tree of commit `id`.
+    ///
+    /// # Errors
+    /// The commit cannot be read.
+    pub fn commit_tree(&mut self, repo: &Repository, id: Oid) -> Result<Oid> {
+        if let Some(tree) =
+            self.loose.as_mut().and_then(|l| l.read(id, Kind::Commit)).and_then(|c| loose::commit_tree(&c))
+        {
+            return Ok(tree);
         }
-        let tree = repo.find_tree(id)?;
-        self.trees.insert(id, tree.clone());
+        Ok(repo.find_commit(id).with_context(|| format!("reading commit {id}"))?.tree_id())
+    }
+
+    /// Whether tree `id` can be read.
+    pub fn has_tree(&mut self, repo: &Repository, id: Oid) -> bool {
+        self.get(repo, id).is_ok()
+    }
+
+    fn get(&mut self, repo: &Repository, id: Oid) -> Result<Rc<RawTree>> {
+        if let Some(tree) = self.trees.get(&id) {
+            return Ok(Rc::clone(tree));
+        }
+        let tree = match self.loose.as_mut().and_then(|l| l.read(id, Kind::Tree)).and_then(RawTree::parse) {
+            Some(tree) => tree,
+            None => {
+                let odb = repo.odb()?;
+                let object = odb.read(id)?;
+                if object.kind() != ObjectType::Tree {
+                    return Err(anyhow!("object {id} is a {}, not a tree", object.kind()));
+                }
+                RawTree::parse(object.data().to_vec()).ok_or_else(|| anyhow!("tree {id} is malformed"))?
+            }
+        };
+        let tree = Rc::new(tree);
+        self.trees.insert(id, Rc::clone(&tree));
         self.order.push_back(id);
         if self.order.len() > Self::MAX_TREES {
             if let Some(old) = self.order.pop_front() {
@@ -165,12 +259,11 @@ impl<'r> TreeCache<'r> {
 
 /// Git's order of tree entries: by name, a subtree's name compared as if it ended with `/`.
 fn git_order(a: &TreeEntry<'_>, b: &TreeEntry<'_>) -> Ordering {
-    let (an, bn) = (a.name_bytes(), b.name_bytes());
+    let (an, bn) = (a.name, b.name);
     let common = an.len().min(bn.len());
     an[..common].cmp(&bn[..common]).then_with(|| {
-        let next = |name: &[u8], e: &TreeEntry<'_>| {
-            name.get(common).copied().or((e.filemode_raw() == TREE).then_some(b'/'))
-        };
+        let next =
+            |name: &[u8], e: &TreeEntry<'_>| name.get(common).copied().or((e.mode == TREE).then_some(b'/'));
         next(an, a).cmp(&next(bn, b))
     })
 }
@@ -261,11 +354,13 @@ mod tests {
             let mut walked = Vec::new();
             let mut removed = false;
             let mut trees = TreeCache::default();
+            let new = trees.get(&repo, tree.id()).expect("tree");
+            let old = parent.as_ref().map(|p| trees.get(&repo, p.id()).expect("parent tree"));
             tree_changes(
                 &repo,
                 &mut trees,
-                parent.as_ref(),
-                &tree,
+                old.as_deref(),
+                &new,
                 &mut String::new(),
                 &mut walked,
                 &mut removed,

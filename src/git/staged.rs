@@ -41,13 +41,13 @@ pub struct Change {
 /// # Errors
 /// The index or `HEAD` cannot be read, or the fallback to git's plumbing fails.
 pub fn staged_changes(repo: &Repository, index_file: Option<&OsStr>) -> Result<Vec<Change>> {
-    let head = head_tree(repo)?;
     let root = super::workdir(repo)?;
     let index_path = index_path(repo, index_file)?;
-    if let Some(mut changes) = changes_from_cache_tree(repo, head.as_ref(), &index_path)? {
+    if let Some(mut changes) = changes_from_cache_tree(repo, &index_path)? {
         attach_merge_parents(repo, &mut changes)?;
         return Ok(changes);
     }
+    let head = head_tree(repo)?;
     let mut changes = match Index::open(&index_path) {
         Ok(mut index) => changes_from_index(repo, head.as_ref(), &mut index)?,
         Err(e) if unsupported_index(&e) => changes_from_plumbing(repo, root, head.as_ref(), &index_path)?,
@@ -59,23 +59,28 @@ pub fn staged_changes(repo: &Repository, index_file: Option<&OsStr>) -> Result<V
 
 /// The changes from `HEAD` to the tree the index's cache-tree names (see [`super::cachetree`]),
 /// or `None` when the index has no valid cache-tree or its root tree is not in the object
-/// database.
+/// database. Git has just written the index's trees as loose objects, and they are read
+/// without libgit2 (see [`super::loose`]).
 ///
 /// # Errors
-/// A tree named by `HEAD` or the cache-tree cannot be read.
-fn changes_from_cache_tree(
-    repo: &Repository,
-    head: Option<&Tree<'_>>,
-    index_path: &Path,
-) -> Result<Option<Vec<Change>>> {
+/// `HEAD`, or a tree named by `HEAD` or the cache-tree, cannot be read.
+fn changes_from_cache_tree(repo: &Repository, index_path: &Path) -> Result<Option<Vec<Change>>> {
     let Some(root) = super::cachetree::index_tree(index_path) else {
         return Ok(None);
     };
-    let Ok(staged) = repo.find_tree(root) else {
-        return Ok(None);
+    let mut trees = super::TreeCache::reading_loose(repo);
+    let head = match repo.head() {
+        Ok(head) => match head.target() {
+            Some(commit) => Some(trees.commit_tree(repo, commit).context("reading the commit of HEAD")?),
+            None => Some(head.peel_to_tree().context("reading the tree of HEAD")?.id()),
+        },
+        Err(e) if matches!(e.code(), git2::ErrorCode::UnbornBranch | git2::ErrorCode::NotFound) => None,
+        Err(e) => return Err(e).context("reading HEAD"),
     };
-    let mut trees = super::TreeCache::default();
-    super::commits::tree_diff(repo, &mut trees, head, &staged)
+    if !trees.has_tree(repo, root) {
+        return Ok(None);
+    }
+    super::commits::tree_diff(repo, &mut trees, head, root)
         .context("comparing the staged tree with HEAD")
         .map(Some)
 }
@@ -351,7 +356,7 @@ mod tests {
         let head = head_tree(&repo).expect("head");
         let index_path = dir.join(".git/index");
         assert!(
-            changes_from_cache_tree(&repo, head.as_ref(), &index_path).expect("read").is_none(),
+            changes_from_cache_tree(&repo, &index_path).expect("read").is_none(),
             "git add leaves the cache-tree out of date"
         );
         for version in ["2", "3", "4"] {
@@ -362,9 +367,8 @@ mod tests {
             }
             // What `git commit` does before running the hook: bring the cache-tree up to date.
             git(dir, &["write-tree"]);
-            let fast = changes_from_cache_tree(&repo, head.as_ref(), &index_path)
-                .expect("read")
-                .expect("a valid cache-tree");
+            let fast =
+                changes_from_cache_tree(&repo, &index_path).expect("read").expect("a valid cache-tree");
             let mut index = Index::open(&index_path).expect("index");
             let slow = changes_from_index(&repo, head.as_ref(), &mut index).expect("diff");
             let mut fast: Vec<_> = fast.iter().map(key).collect();
@@ -381,6 +385,6 @@ mod tests {
         write(dir, "later.txt", "intent to add\n");
         git(dir, &["add", "--intent-to-add", "later.txt"]);
         git(dir, &["write-tree"]);
-        assert!(changes_from_cache_tree(&repo, head.as_ref(), &index_path).expect("read").is_none());
+        assert!(changes_from_cache_tree(&repo, &index_path).expect("read").is_none());
     }
 }

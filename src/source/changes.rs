@@ -83,6 +83,8 @@ pub fn scan_changes<'r>(
     stats: &mut SourceStats,
 ) -> Result<()> {
     let odb = repo.odb().context("opening the object database")?;
+    // The staged diff's old versions are mostly loose objects; a history's are packed.
+    let mut loose = bulk.is_none().then(|| git::LooseObjects::of(repo));
     for change in changes {
         if change.kind == ChangeKind::Submodule {
             stats.submodules_skipped.push(change.path.clone());
@@ -96,7 +98,7 @@ pub fn scan_changes<'r>(
         }
         sink.file(&change.path, origin)?;
         let cache = bulk.as_deref_mut().map(|b| &mut b.cache);
-        scan_change(repo, &odb, change, origin, limits, cache, sink, stats)?;
+        scan_change(repo, &odb, loose.as_mut(), change, origin, limits, cache, sink, stats)?;
     }
     Ok(())
 }
@@ -105,6 +107,7 @@ pub fn scan_changes<'r>(
 fn scan_change<'r>(
     repo: &'r Repository,
     odb: &Odb<'_>,
+    mut loose: Option<&mut git::LooseObjects>,
     change: &Change,
     origin: &Origin,
     limits: Limits,
@@ -112,15 +115,10 @@ fn scan_change<'r>(
     sink: &mut dyn Sink,
     stats: &mut SourceStats,
 ) -> Result<()> {
-    let read_old = |oid: Oid| {
-        repo.find_blob(oid)
-            .map(BlobBytes)
-            .with_context(|| format!("reading the previous version of {}", change.path))
-    };
     // The blob must still be in the object database: a repository missing it fails closed below,
     // even though the work tree holds its bytes. Checking costs no inflating.
     if let Some(content) = worktree_copy(repo, change, origin, limits).filter(|_| odb.exists(change.new)) {
-        return scan_content(change, &content, read_old, origin, sink, stats);
+        return scan_content(change, &content, old_versions(repo, loose, &change.path), origin, sink, stats);
     }
     let (size, _) = odb.read_header(change.new).with_context(|| {
         format!("the blob of {} ({}) is missing from the object database", change.path, change.new)
@@ -136,10 +134,23 @@ fn scan_change<'r>(
             scan_content(change, blob.as_ref(), read_old, origin, sink, stats)
         }
         None => {
-            let blob =
-                repo.find_blob(change.new).with_context(|| format!("reading the blob of {}", change.path))?;
-            scan_content(change, blob.content(), read_old, origin, sink, stats)
+            let blob = git::read_blob(loose.as_deref_mut(), repo, change.new)
+                .with_context(|| format!("reading the blob of {}", change.path))?;
+            scan_content(change, blob.as_ref(), old_versions(repo, loose, &change.path), origin, sink, stats)
         }
+    }
+}
+
+/// Reads the versions a change's new content is compared with (`path` names it in errors):
+/// loose objects first when `loose` is given.
+fn old_versions<'a, 'r: 'a>(
+    repo: &'r Repository,
+    mut loose: Option<&'a mut git::LooseObjects>,
+    path: &'a str,
+) -> impl FnMut(Oid) -> Result<git::BlobBytes<'r>> + 'a {
+    move |oid| {
+        git::read_blob(loose.as_deref_mut(), repo, oid)
+            .with_context(|| format!("reading the previous version of {path}"))
     }
 }
 
@@ -169,15 +180,6 @@ fn scan_content<B: AsRef<[u8]>>(
     let ranges = added_ranges(change, content, read_old)?;
     stats.files_scanned += 1;
     emit(content, ranges.as_deref(), &change.path, origin, sink, stats)
-}
-
-/// A blob's content, borrowed from libgit2's buffer (no copy on the hook's path).
-struct BlobBytes<'r>(git2::Blob<'r>);
-
-impl AsRef<[u8]> for BlobBytes<'_> {
-    fn as_ref(&self) -> &[u8] {
-        self.0.content()
-    }
 }
 
 /// The fragments of one changed file built from the bytes of its two versions, as the staged and

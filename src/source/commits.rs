@@ -56,7 +56,7 @@ fn scan_commit<'r>(
     repo: &'r Repository,
     oid: Oid,
     limits: Limits,
-    trees: &mut git::TreeCache<'r>,
+    trees: &mut git::TreeCache,
     bulk: &mut Bulk<'_, 'r>,
     sink: &mut dyn Sink,
     stats: &mut SourceStats,

@@ -88,6 +88,34 @@ fn editing_near_an_old_secret_does_not_block_on_it() {
     assert_eq!(run.code, 0, "an unchanged, already committed line was judged again: {}", run.stderr);
 }
 
+/// After `git gc` the committed trees and blobs are packed while the commit's new trees are
+/// loose: the diff reads both kinds (leakgate reads loose objects itself), and only the added
+/// line counts.
+#[test]
+fn packed_history_and_loose_staged_trees_are_read_alike() {
+    let repo = repo_with_history();
+    let mut fakes = Fakes::new(7);
+    let (old_key, new_key) = (fakes.aws_key_id(), fakes.aws_key_id());
+    repo.write("conf/deep/app.cfg", format!("A=1\nKEY_ID={old_key}\nB=2\n"));
+    repo.add(&["conf/deep/app.cfg"]);
+    repo.commit_unchecked("legacy secret");
+    let gc = repo.git_output(&["gc", "-q", "--prune=now"]);
+    assert!(gc.status.success(), "git gc failed");
+    let packs = std::fs::read_dir(repo.path(".git/objects/pack")).expect("pack dir").count();
+    assert!(packs > 0, "nothing was packed");
+    repo.write("conf/deep/app.cfg", format!("A=1\nKEY_ID={old_key}\nB=2\nNEW_ID={new_key}\n"));
+    repo.add(&["conf/deep/app.cfg"]);
+    let run = repo.commit(&["-m", "a second key"]);
+    assert_ne!(run.code, 0, "the new key went through");
+    assert!(reports(&run, "conf/deep/app.cfg", 4, "aws.access-key-id"), "{}", run.stderr);
+    assert!(
+        !reports(&run, "conf/deep/app.cfg", 2, "aws.access-key-id"),
+        "an old line was judged: {}",
+        run.stderr
+    );
+    run.assert_no_leak(&new_key);
+}
+
 #[test]
 fn a_secret_staged_then_removed_from_the_work_tree_still_blocks() {
     let repo = repo_with_history();
