@@ -116,6 +116,39 @@ fn packed_history_and_loose_staged_trees_are_read_alike() {
     run.assert_no_leak(&new_key);
 }
 
+/// The committed objects live in an alternate object directory (as after `git clone --shared`):
+/// leakgate's own loose-object reader does not look there, libgit2 does.
+#[test]
+fn committed_objects_in_an_alternate_are_read() {
+    let repo = repo_with_history();
+    let mut fakes = Fakes::new(8);
+    let (old_key, new_key) = (fakes.aws_key_id(), fakes.aws_key_id());
+    repo.write("conf/app.cfg", format!("A=1\nKEY_ID={old_key}\nB=2\n"));
+    repo.add(&["conf/app.cfg"]);
+    repo.commit_unchecked("legacy secret");
+    let objects = repo.path(".git/objects");
+    let store = repo.outside("alternate-objects");
+    std::fs::create_dir_all(&store).expect("store");
+    for entry in std::fs::read_dir(&objects).expect("objects") {
+        let entry = entry.expect("entry");
+        let name = entry.file_name();
+        if name.len() == 2 {
+            std::fs::rename(entry.path(), store.join(&name)).expect("move");
+        }
+    }
+    std::fs::write(objects.join("info/alternates"), format!("{}\n", store.display())).expect("alternates");
+    assert!(
+        repo.git_output(&["cat-file", "-e", "HEAD:conf/app.cfg"]).status.success(),
+        "git reads the alternate"
+    );
+    repo.write("conf/app.cfg", format!("A=1\nKEY_ID={old_key}\nB=2\nNEW_ID={new_key}\n"));
+    repo.add(&["conf/app.cfg"]);
+    let run = repo.commit(&["-m", "a second key"]);
+    assert_ne!(run.code, 0, "the new key went through");
+    assert!(reports(&run, "conf/app.cfg", 4, "aws.access-key-id"), "{}", run.stderr);
+    assert!(!reports(&run, "conf/app.cfg", 2, "aws.access-key-id"), "an old line was judged: {}", run.stderr);
+}
+
 #[test]
 fn a_secret_staged_then_removed_from_the_work_tree_still_blocks() {
     let repo = repo_with_history();
