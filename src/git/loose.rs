@@ -82,9 +82,7 @@ impl LooseObjects {
         let inflated = self.inflate()?;
         content(inflated, kind)
     }
-}
 
-impl LooseObjects {
     /// The object in `compressed`, inflated. The output buffer is sized so that a tree or a
     /// source file usually inflates in a single call: zlib then needs no window of its own (a
     /// 32 KiB allocation per object).

@@ -88,65 +88,55 @@ fn editing_near_an_old_secret_does_not_block_on_it() {
     assert_eq!(run.code, 0, "an unchanged, already committed line was judged again: {}", run.stderr);
 }
 
-/// After `git gc` the committed trees and blobs are packed while the commit's new trees are
-/// loose: the diff reads both kinds (leakgate reads loose objects itself), and only the added
-/// line counts.
-#[test]
-fn packed_history_and_loose_staged_trees_are_read_alike() {
+/// Commits a file holding one key, lets `move_objects` move the committed objects elsewhere, then
+/// stages a second key below the first: the commit must be refused for the new line only, which
+/// takes reading the committed version wherever it now is.
+fn second_key_after(path: &str, seed: u64, move_objects: impl FnOnce(&TestRepo)) {
     let repo = repo_with_history();
-    let mut fakes = Fakes::new(7);
+    let mut fakes = Fakes::new(seed);
     let (old_key, new_key) = (fakes.aws_key_id(), fakes.aws_key_id());
-    repo.write("conf/deep/app.cfg", format!("A=1\nKEY_ID={old_key}\nB=2\n"));
-    repo.add(&["conf/deep/app.cfg"]);
+    repo.write(path, format!("A=1\nKEY_ID={old_key}\nB=2\n"));
+    repo.add(&[path]);
     repo.commit_unchecked("legacy secret");
-    let gc = repo.git_output(&["gc", "-q", "--prune=now"]);
-    assert!(gc.status.success(), "git gc failed");
-    let packs = std::fs::read_dir(repo.path(".git/objects/pack")).expect("pack dir").count();
-    assert!(packs > 0, "nothing was packed");
-    repo.write("conf/deep/app.cfg", format!("A=1\nKEY_ID={old_key}\nB=2\nNEW_ID={new_key}\n"));
-    repo.add(&["conf/deep/app.cfg"]);
+    move_objects(&repo);
+    assert!(repo.git_output(&["cat-file", "-e", &format!("HEAD:{path}")]).status.success(), "git reads it");
+    repo.write(path, format!("A=1\nKEY_ID={old_key}\nB=2\nNEW_ID={new_key}\n"));
+    repo.add(&[path]);
     let run = repo.commit(&["-m", "a second key"]);
     assert_ne!(run.code, 0, "the new key went through");
-    assert!(reports(&run, "conf/deep/app.cfg", 4, "aws.access-key-id"), "{}", run.stderr);
-    assert!(
-        !reports(&run, "conf/deep/app.cfg", 2, "aws.access-key-id"),
-        "an old line was judged: {}",
-        run.stderr
-    );
+    assert!(reports(&run, path, 4, "aws.access-key-id"), "{}", run.stderr);
+    assert!(!reports(&run, path, 2, "aws.access-key-id"), "an old line was judged: {}", run.stderr);
     run.assert_no_leak(&new_key);
+}
+
+/// After `git gc` the committed trees and blobs are packed while the commit's new trees are
+/// loose: the diff reads both kinds (leakgate reads loose objects itself).
+#[test]
+fn packed_history_and_loose_staged_trees_are_read_alike() {
+    second_key_after("conf/deep/app.cfg", 7, |repo| {
+        assert!(repo.git_output(&["gc", "-q", "--prune=now"]).status.success(), "git gc failed");
+        let packs = std::fs::read_dir(repo.path(".git/objects/pack")).expect("pack dir").count();
+        assert!(packs > 0, "nothing was packed");
+    });
 }
 
 /// The committed objects live in an alternate object directory (as after `git clone --shared`):
 /// leakgate's own loose-object reader does not look there, libgit2 does.
 #[test]
 fn committed_objects_in_an_alternate_are_read() {
-    let repo = repo_with_history();
-    let mut fakes = Fakes::new(8);
-    let (old_key, new_key) = (fakes.aws_key_id(), fakes.aws_key_id());
-    repo.write("conf/app.cfg", format!("A=1\nKEY_ID={old_key}\nB=2\n"));
-    repo.add(&["conf/app.cfg"]);
-    repo.commit_unchecked("legacy secret");
-    let objects = repo.path(".git/objects");
-    let store = repo.outside("alternate-objects");
-    std::fs::create_dir_all(&store).expect("store");
-    for entry in std::fs::read_dir(&objects).expect("objects") {
-        let entry = entry.expect("entry");
-        let name = entry.file_name();
-        if name.len() == 2 {
-            std::fs::rename(entry.path(), store.join(&name)).expect("move");
+    second_key_after("conf/app.cfg", 8, |repo| {
+        let objects = repo.path(".git/objects");
+        let store = repo.outside("alternate-objects");
+        std::fs::create_dir_all(&store).expect("store");
+        for entry in std::fs::read_dir(&objects).expect("objects") {
+            let entry = entry.expect("entry");
+            if entry.file_name().len() == 2 {
+                std::fs::rename(entry.path(), store.join(entry.file_name())).expect("move");
+            }
         }
-    }
-    std::fs::write(objects.join("info/alternates"), format!("{}\n", store.display())).expect("alternates");
-    assert!(
-        repo.git_output(&["cat-file", "-e", "HEAD:conf/app.cfg"]).status.success(),
-        "git reads the alternate"
-    );
-    repo.write("conf/app.cfg", format!("A=1\nKEY_ID={old_key}\nB=2\nNEW_ID={new_key}\n"));
-    repo.add(&["conf/app.cfg"]);
-    let run = repo.commit(&["-m", "a second key"]);
-    assert_ne!(run.code, 0, "the new key went through");
-    assert!(reports(&run, "conf/app.cfg", 4, "aws.access-key-id"), "{}", run.stderr);
-    assert!(!reports(&run, "conf/app.cfg", 2, "aws.access-key-id"), "an old line was judged: {}", run.stderr);
+        std::fs::write(objects.join("info/alternates"), format!("{}\n", store.display()))
+            .expect("alternates");
+    });
 }
 
 #[test]
