@@ -43,7 +43,9 @@ impl Kind {
 pub struct LooseObjects {
     dir: PathBuf,
     compressed: Vec<u8>,
-    inflater: Decompress,
+    /// Made on the first object found: a hook run holds two readers (trees, old blobs), and the
+    /// second often reads nothing.
+    inflater: Option<Decompress>,
 }
 
 impl LooseObjects {
@@ -52,11 +54,7 @@ impl LooseObjects {
 
     /// The loose objects of `repo`, in its common git directory (shared by linked worktrees).
     pub fn of(repo: &Repository) -> LooseObjects {
-        LooseObjects {
-            dir: repo.commondir().join("objects"),
-            compressed: Vec::new(),
-            inflater: Decompress::new(true),
-        }
+        LooseObjects { dir: repo.commondir().join("objects"), compressed: Vec::new(), inflater: None }
     }
 
     /// The content of object `id` (without its header) if it is stored loose and is a `kind`.
@@ -87,12 +85,12 @@ impl LooseObjects {
     /// source file usually inflates in a single call: zlib then needs no window of its own (a
     /// 32 KiB allocation per object).
     fn inflate(&mut self) -> Option<Vec<u8>> {
-        self.inflater.reset(true);
+        let inflater = self.inflater.get_or_insert_with(|| Decompress::new(true));
+        inflater.reset(true);
         let mut out = Vec::with_capacity(self.compressed.len().saturating_mul(4).max(256));
         loop {
-            let consumed = usize::try_from(self.inflater.total_in()).ok()?;
-            let status = self
-                .inflater
+            let consumed = usize::try_from(inflater.total_in()).ok()?;
+            let status = inflater
                 .decompress_vec(&self.compressed[consumed..], &mut out, FlushDecompress::Finish)
                 .ok()?;
             match status {
