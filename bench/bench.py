@@ -37,6 +37,7 @@ import platform
 import random
 import zlib
 import re
+import select
 import shlex
 import shutil
 import signal
@@ -1047,7 +1048,11 @@ def spawn_timed(argv: list[str], cwd: str | Path, env: dict[str, str], out: int,
 
     os.posix_spawn (vfork + exec in glibc) rather than subprocess.Popen: Popen's own Python work
     added 0.1-0.2 ms to every run, which is 5% of a hook run. posix_spawn has no cwd argument,
-    so this process changes directory around the spawn (it spawns from one thread only)."""
+    so this process changes directory around the spawn (it spawns from one thread only).
+
+    The timeout is watched through a pidfd (Linux 5.3+), not a timer thread: starting a thread
+    per run added 0.1-0.3 ms to the median of a hook run, on the CPU the tool runs on or the
+    other of two."""
     exe = argv[0] if os.sep in argv[0] else (shutil.which(argv[0], path=env.get("PATH")) or argv[0])
     actions = [(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
                (os.POSIX_SPAWN_DUP2, out, 1), (os.POSIX_SPAWN_DUP2, err, 2)]
@@ -1058,11 +1063,26 @@ def spawn_timed(argv: list[str], cwd: str | Path, env: dict[str, str], out: int,
         pid = os.posix_spawn(exe, argv, env, file_actions=actions, setsid=True)
     finally:
         os.chdir(here)
-    timer = threading.Timer(timeout, kill, (pid,))
-    timer.start()
-    _, status, usage = os.wait4(pid, 0)
-    wall = time.perf_counter() - t0
-    timer.cancel()
+    try:
+        pidfd = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        pidfd = None
+    if pidfd is None:
+        timer = threading.Timer(timeout, kill, (pid,))
+        timer.start()
+        _, status, usage = os.wait4(pid, 0)
+        wall = time.perf_counter() - t0
+        timer.cancel()
+        return wall, status, usage
+    try:
+        watch = select.poll()
+        watch.register(pidfd, select.POLLIN)
+        if not watch.poll(timeout * 1000):
+            kill(pid)
+        _, status, usage = os.wait4(pid, 0)
+        wall = time.perf_counter() - t0
+    finally:
+        os.close(pidfd)
     return wall, status, usage
 
 
