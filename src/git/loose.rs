@@ -11,12 +11,10 @@
 //! as a well-formed object of the expected kind, is `None`, and the caller asks libgit2, which
 //! finds it or reports the problem.
 
-use std::fs::File;
-use std::io::{ErrorKind, Read};
-use std::path::PathBuf;
-
 use flate2::{Decompress, FlushDecompress, Status};
 use git2::{Oid, Repository};
+
+use super::dirfiles::DirFiles;
 
 /// The kind of object a loose object's header names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,7 +39,7 @@ impl Kind {
 
 /// The loose objects of one repository, with a buffer and a zlib stream reused across reads.
 pub struct LooseObjects {
-    dir: PathBuf,
+    dir: DirFiles,
     compressed: Vec<u8>,
     /// Made on the first object found: a hook run holds two readers (trees, old blobs), and the
     /// second often reads nothing.
@@ -54,31 +52,22 @@ impl LooseObjects {
 
     /// The loose objects of `repo`, in its common git directory (shared by linked worktrees).
     pub fn of(repo: &Repository) -> LooseObjects {
-        LooseObjects { dir: repo.commondir().join("objects"), compressed: Vec::new(), inflater: None }
+        let dir = DirFiles::new(repo.commondir().join("objects"));
+        LooseObjects { dir, compressed: Vec::new(), inflater: None }
     }
 
     /// The content of object `id` (without its header) if it is stored loose and is a `kind`.
     pub fn read(&mut self, id: Oid, kind: Kind) -> Option<Vec<u8>> {
-        let hex = id.to_string();
-        let path = self.dir.join(&hex[..2]).join(&hex[2..]);
-        let mut file = File::open(path).ok()?;
         self.compressed.clear();
-        // Not `read_to_end` on the file: it asks for the size and the position first, two more
-        // system calls than the object is worth.
-        let mut chunk = [0u8; 4096];
-        loop {
-            match file.read(&mut chunk) {
-                Ok(0) => break,
-                Ok(n) => self.compressed.extend_from_slice(&chunk[..n]),
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Err(_) => return None,
-            }
-            if self.compressed.len() > Self::MAX_OBJECT {
-                return None;
-            }
-        }
+        self.dir.read_into(&object_path(id), &mut self.compressed, Self::MAX_OBJECT)?;
         let inflated = self.inflate()?;
         content(inflated, kind)
+    }
+
+    /// Whether object `id` is stored loose; `None` when that cannot be told here (libgit2 can).
+    /// Not finding it says nothing of its packed copies.
+    pub fn has(&mut self, id: Oid) -> Option<bool> {
+        self.dir.exists(&object_path(id))
     }
 
     /// The object in `compressed`, inflated. The output buffer is sized so that a tree or a
@@ -101,6 +90,13 @@ impl LooseObjects {
             }
         }
     }
+}
+
+/// Where object `id` is stored loose, relative to the object directory.
+fn object_path(id: Oid) -> String {
+    let mut hex = id.to_string();
+    hex.insert(2, '/');
+    hex
 }
 
 /// A blob's content: read from its loose object, or borrowed from libgit2's buffer.

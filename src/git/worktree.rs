@@ -8,27 +8,18 @@
 //! (`git add -p`), a clean filter (Git LFS, `autocrlf`), a sparse checkout or a later edit make
 //! the hashes differ, and the blob is read from the object database as before.
 
-use std::fs::File;
-use std::io::Read;
-use std::path::Path;
-
 use git2::Oid;
 use sha1::{Digest, Sha1};
 
-/// The bytes of blob `oid`, read from `root/path` if that file is a regular file of at most
-/// `max_bytes` whose git blob id is `oid`; `None` otherwise (absent, a symlink or FIFO, too large,
-/// unreadable, or different content), in which case the caller reads the object database.
+use super::dirfiles::DirFiles;
+
+/// The bytes of blob `oid`, read from file `path` of the work tree `files` if that is a regular
+/// file of at most `max_bytes` whose git blob id is `oid`; `None` otherwise (absent, a symlink or
+/// FIFO, too large, unreadable, or different content), in which case the caller reads the object
+/// database.
 #[must_use]
-pub fn staged_copy(root: &Path, path: &str, oid: Oid, max_bytes: u64) -> Option<Vec<u8>> {
-    let file_path = root.join(path);
-    // Never open what is not a regular file: a FIFO would block the hook.
-    let meta = std::fs::symlink_metadata(&file_path).ok()?;
-    if !meta.file_type().is_file() || meta.len() > max_bytes {
-        return None;
-    }
-    let mut file = File::open(&file_path).ok()?;
-    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).ok()?);
-    file.read_to_end(&mut bytes).ok()?;
+pub fn staged_copy(files: &mut DirFiles, path: &str, oid: Oid, max_bytes: u64) -> Option<Vec<u8>> {
+    let bytes = files.read_regular(path, max_bytes)?;
     (blob_id(&bytes)? == oid).then_some(bytes)
 }
 
@@ -59,14 +50,15 @@ mod tests {
         std::fs::write(dir.path().join("a.txt"), b"staged\n").expect("test setup");
         let staged = Oid::hash_object(git2::ObjectType::Blob, b"staged\n").expect("test setup");
         let other = Oid::hash_object(git2::ObjectType::Blob, b"edited after add\n").expect("test setup");
-        assert_eq!(staged_copy(dir.path(), "a.txt", staged, 1 << 20).as_deref(), Some(&b"staged\n"[..]));
-        assert_eq!(staged_copy(dir.path(), "a.txt", other, 1 << 20), None);
-        assert_eq!(staged_copy(dir.path(), "a.txt", staged, 3), None, "larger than the limit");
-        assert_eq!(staged_copy(dir.path(), "missing.txt", staged, 1 << 20), None);
+        let mut files = DirFiles::new(dir.path().to_path_buf());
+        assert_eq!(staged_copy(&mut files, "a.txt", staged, 1 << 20).as_deref(), Some(&b"staged\n"[..]));
+        assert_eq!(staged_copy(&mut files, "a.txt", other, 1 << 20), None);
+        assert_eq!(staged_copy(&mut files, "a.txt", staged, 3), None, "larger than the limit");
+        assert_eq!(staged_copy(&mut files, "missing.txt", staged, 1 << 20), None);
         #[cfg(unix)]
         {
             std::os::unix::fs::symlink("a.txt", dir.path().join("link")).expect("test setup");
-            assert_eq!(staged_copy(dir.path(), "link", staged, 1 << 20), None, "a symlink is not followed");
+            assert_eq!(staged_copy(&mut files, "link", staged, 1 << 20), None, "a symlink is not followed");
         }
     }
 }

@@ -85,6 +85,11 @@ pub fn scan_changes<'r>(
     let odb = repo.odb().context("opening the object database")?;
     // The staged diff's old versions are mostly loose objects; a history's are packed.
     let mut loose = bulk.is_none().then(|| git::LooseObjects::of(repo));
+    // The staged diff reads a file's bytes from the work tree when they are the staged ones.
+    let mut worktree = match (origin, repo.workdir()) {
+        (Origin::Index, Some(root)) if bulk.is_none() => Some(git::DirFiles::new(root.to_path_buf())),
+        _ => None,
+    };
     for change in changes {
         if change.kind == ChangeKind::Submodule {
             stats.submodules_skipped.push(change.path.clone());
@@ -98,16 +103,25 @@ pub fn scan_changes<'r>(
         }
         sink.file(&change.path, origin)?;
         let cache = bulk.as_deref_mut().map(|b| &mut b.cache);
-        scan_change(repo, &odb, loose.as_mut(), change, origin, limits, cache, sink, stats)?;
+        let files = Files { loose: loose.as_mut(), worktree: worktree.as_mut() };
+        scan_change(repo, &odb, files, change, origin, limits, cache, sink, stats)?;
     }
     Ok(())
+}
+
+/// Where a staged diff reads bytes without libgit2, when it can.
+struct Files<'a> {
+    /// The repository's loose objects.
+    loose: Option<&'a mut git::LooseObjects>,
+    /// The work tree, for the staged diff.
+    worktree: Option<&'a mut git::DirFiles>,
 }
 
 #[allow(clippy::too_many_arguments)]
 fn scan_change<'r>(
     repo: &'r Repository,
     odb: &Odb<'_>,
-    mut loose: Option<&mut git::LooseObjects>,
+    files: Files<'_>,
     change: &Change,
     origin: &Origin,
     limits: Limits,
@@ -115,10 +129,24 @@ fn scan_change<'r>(
     sink: &mut dyn Sink,
     stats: &mut SourceStats,
 ) -> Result<()> {
+    let Files { mut loose, worktree } = files;
     // The blob must still be in the object database: a repository missing it fails closed below,
     // even though the work tree holds its bytes. Checking costs no inflating.
-    if let Some(content) = worktree_copy(repo, change, origin, limits).filter(|_| odb.exists(change.new)) {
-        return scan_content(change, &content, old_versions(repo, loose, &change.path), origin, sink, stats);
+    if let Some(content) = worktree_copy(worktree, change, limits) {
+        let stored = match loose.as_deref_mut().and_then(|l| l.has(change.new)) {
+            Some(true) => true,
+            _ => odb.exists(change.new),
+        };
+        if stored {
+            return scan_content(
+                change,
+                &content,
+                old_versions(repo, loose, &change.path),
+                origin,
+                sink,
+                stats,
+            );
+        }
     }
     let (size, _) = odb.read_header(change.new).with_context(|| {
         format!("the blob of {} ({}) is missing from the object database", change.path, change.new)
@@ -155,12 +183,12 @@ fn old_versions<'a, 'r: 'a>(
 }
 
 /// The staged bytes of a file, when the work tree holds exactly them (see [`git::staged_copy`]):
-/// only for the staged diff, and only for regular files.
-fn worktree_copy(repo: &Repository, change: &Change, origin: &Origin, limits: Limits) -> Option<Vec<u8>> {
-    if !matches!(origin, Origin::Index) || change.kind != ChangeKind::File {
+/// only for the staged diff (`worktree` is given), and only for regular files.
+fn worktree_copy(worktree: Option<&mut git::DirFiles>, change: &Change, limits: Limits) -> Option<Vec<u8>> {
+    if change.kind != ChangeKind::File {
         return None;
     }
-    git::staged_copy(repo.workdir()?, &change.path, change.new, limits.max_file_bytes)
+    git::staged_copy(worktree?, &change.path, change.new, limits.max_file_bytes)
 }
 
 /// Scans the added lines of `content`, the new version of `change`; `read_old` reads the
