@@ -127,38 +127,56 @@ def scenarios(binary: Path, work: Path) -> list[Counter]:
     return runs
 
 
-def patterns(runs: list[Counter]) -> list[str]:
+def aliases(binary: Path) -> dict[str, list[str]]:
+    """For each function symbol of `binary`, every symbol at its address: valgrind names a
+    function by one of them (`free`), its section by another (`.text.mi_free`)."""
+    listing = subprocess.run(["nm", "--defined-only", str(binary)], capture_output=True, text=True, check=True)
+    at: dict[str, list[str]] = {}
+    for line in listing.stdout.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[1] in "TtWw":
+            at.setdefault(parts[0], []).append(parts[2])
+    return {name: names for names in at.values() for name in names}
+
+
+def pattern(name: str) -> str:
+    """The input-section pattern of function `name`, without what changes from build to build:
+    the hash of a legacy Rust symbol, the crate disambiguators of a v0 one, and the suffix
+    ThinLTO gives the local symbols it promotes."""
+    name = re.sub(r"\.llvm\.\d+$", "*", name)
+    legacy = re.fullmatch(r"(_ZN.*)17h[0-9a-f]{16}E\*?", name)
+    if legacy:
+        return f".text.{legacy.group(1)}*"
+    if name.startswith("_R"):
+        name = re.sub(r"Cs[0-9A-Za-z]*_(?=\d)", "Cs*_", name)
+    return f".text.{name}"
+
+
+def twins(name: str) -> list[str]:
+    """Functions the native build runs where the profile binary, under valgrind, ran `name`:
+    AVX-512 variants of AVX2 ones, and SHA-extension hashing where valgrind hashed in software."""
+    if name.endswith("_avx2"):
+        return [name[: -len("_avx2")] + twin for twin in ("_avx512", "_avx512_vnni")]
+    if "4soft8compress" in name:
+        return [name.replace("4soft8compress", "3x868compress")]
+    return []
+
+
+def patterns(runs: list[Counter], same: dict[str, list[str]]) -> list[str]:
     """Linker-script input patterns: the functions of the first run, hottest first, then those
     the next run adds, and so on (what the typical commit touches stays together)."""
     out: list[str] = []
     seen: set[str] = set()
-
-    def add(pattern: str) -> None:
-        if pattern not in seen:
-            seen.add(pattern)
-            out.append(pattern)
-
     ranked = [name for costs in runs for name, _ in sorted(costs.items(), key=lambda kv: (-kv[1], kv[0]))]
     for name in ranked:
         if not re.fullmatch(r"[A-Za-z_$.][A-Za-z0-9_$.]*", name):
             continue  # addresses without a symbol, valgrind's "(below main)"
-        # The hash, and the suffix ThinLTO gives the local symbols it promotes, change from build
-        # to build.
-        rust = re.fullmatch(r"(_ZN.*)17h[0-9a-f]{16}E(?:\.llvm\.\d+)?", name)
-        if rust:
-            add(f".text.{rust.group(1)}*")
-            # sha1 and sha2 hash in software under valgrind, with the SHA extensions natively.
-            if "4soft8compress" in rust.group(1):
-                add(f".text.{rust.group(1).replace('4soft8compress', '3x868compress')}*")
-            continue
-        local = re.fullmatch(r"(.*)\.llvm\.\d+", name)
-        if local:
-            add(f".text.{local.group(1)}*")
-            continue
-        add(f".text.{name}")
-        if name.endswith("_avx2"):
-            for twin in ("_avx512", "_avx512_vnni"):
-                add(f".text.{name[:-len('_avx2')]}{twin}")
+        for alias in same.get(name, [name]):
+            for function in [alias, *twins(alias)]:
+                p = pattern(function)
+                if p not in seen:
+                    seen.add(p)
+                    out.append(p)
     return out
 
 
@@ -169,7 +187,7 @@ def main() -> None:
     binary = build()
     with tempfile.TemporaryDirectory(prefix="leakgate-layout-") as work:
         runs = scenarios(binary, Path(work))
-    lines = patterns(runs)
+    lines = patterns(runs, aliases(binary))
     if len(lines) < 200:
         sys.exit(f"layout: only {len(lines)} functions profiled; is valgrind working?")
     header = [
