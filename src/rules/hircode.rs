@@ -89,18 +89,19 @@ pub fn encode(hir: &Hir, out: &mut Vec<u8>) {
 /// [`relax`]).
 const RELAX_ABOVE: u32 = 32;
 
-/// A cheaper form of a pattern: the same `Hir` with the one capture group that is exactly a
-/// repetition of a one-byte class with bounds far apart, `(C{n,m})`, made unbounded,
-/// `(C{n,})`, along with that group's index and `m`.
+/// A cheaper form of a pattern: the same `Hir` with the one capture group that is a repetition
+/// of a one-byte class with bounds far apart, `(C{n,m})`, or such a repetition between parts of
+/// fixed length, `(sk_live_C{n,m})`, made unbounded, `(C{n,})`, along with that group's index
+/// and the longest the group can be in the exact pattern.
 ///
 /// Compiling `C{n,m}` writes out `m` copies of `C` (the value part of `generic.assignment`,
 /// `{8,128}`, was half of its 473 states), and the unbounded form needs `n` and a loop. Run at
 /// the same start, the relaxed pattern tries the exact pattern's ways of matching in the same
-/// order, with extra ones where the group is longer than `m`; so a relaxed match whose group is
-/// at most `m` bytes long is exactly the exact pattern's match, and only a longer one needs the
-/// exact pattern run again at that start (see the engine). `None` when the pattern has no such
-/// group, or more than one, or when the group sits inside a repetition (its length would then
-/// show only its last round).
+/// order, with extra ones where the repetition is longer than `m`; so a relaxed match whose group
+/// is no longer than the exact pattern allows is exactly the exact pattern's match, and only a
+/// longer one needs the exact pattern run again at that start (see the engine). `None` when the
+/// pattern has no such group, or more than one, or when the group sits inside a repetition (its
+/// length would then show only its last round).
 pub fn relax(hir: &Hir) -> Option<(Hir, u32, u32)> {
     let mut groups = Vec::new();
     relaxable_groups(hir, false, &mut groups);
@@ -110,24 +111,13 @@ pub fn relax(hir: &Hir) -> Option<(Hir, u32, u32)> {
     Some((relaxed(hir, index), index, max))
 }
 
-/// The relaxable capture groups of `hir` (index and upper bound), see [`relax`].
+/// The relaxable capture groups of `hir` (index and longest length), see [`relax`].
 fn relaxable_groups(hir: &Hir, repeated: bool, out: &mut Vec<(u32, u32)>) {
     match hir.kind() {
         HirKind::Capture(capture) => {
-            if let (false, HirKind::Repetition(rep)) = (repeated, capture.sub.kind()) {
-                let one_byte = match rep.sub.kind() {
-                    HirKind::Class(Class::Bytes(_)) => true,
-                    HirKind::Class(Class::Unicode(class)) => {
-                        class.ranges().iter().all(|r| r.end().is_ascii())
-                    }
-                    _ => false,
-                };
-                if let Some(max) =
-                    rep.max.filter(|&max| one_byte && max.saturating_sub(rep.min) > RELAX_ABOVE)
-                {
-                    out.push((capture.index, max));
-                    return;
-                }
+            if let (false, Some(max)) = (repeated, relaxable_span(&capture.sub)) {
+                out.push((capture.index, max));
+                return;
             }
             relaxable_groups(&capture.sub, repeated, out);
         }
@@ -139,16 +129,52 @@ fn relaxable_groups(hir: &Hir, repeated: bool, out: &mut Vec<(u32, u32)>) {
     }
 }
 
-/// `hir` with capture group `index` (a bounded repetition) made unbounded.
+/// The longest a capture group holding `sub` can be, when `sub` is a relaxable repetition, or a
+/// concatenation of one such repetition with parts of fixed length: the relaxed group's length
+/// then tells the repetition's.
+fn relaxable_span(sub: &Hir) -> Option<u32> {
+    match sub.kind() {
+        HirKind::Repetition(rep) => relaxable_max(rep),
+        HirKind::Concat(parts) => {
+            let mut repetition = None;
+            let mut fixed = 0u32;
+            for part in parts {
+                match part.kind() {
+                    HirKind::Repetition(rep) if repetition.is_none() && relaxable_max(rep).is_some() => {
+                        repetition = relaxable_max(rep);
+                    }
+                    _ => fixed = fixed.checked_add(fixed_len(part)?)?,
+                }
+            }
+            repetition?.checked_add(fixed)
+        }
+        _ => None,
+    }
+}
+
+/// The upper bound of `rep`, if it repeats a one-byte class with bounds far apart.
+fn relaxable_max(rep: &Repetition) -> Option<u32> {
+    let one_byte = match rep.sub.kind() {
+        HirKind::Class(Class::Bytes(_)) => true,
+        HirKind::Class(Class::Unicode(class)) => class.ranges().iter().all(|r| r.end().is_ascii()),
+        _ => false,
+    };
+    rep.max.filter(|&max| one_byte && max.saturating_sub(rep.min) > RELAX_ABOVE)
+}
+
+/// The length of every match of `hir`, if they all have the same.
+fn fixed_len(hir: &Hir) -> Option<u32> {
+    let props = hir.properties();
+    let len = props.minimum_len()?;
+    (props.maximum_len() == Some(len)).then(|| u32::try_from(len).ok()).flatten()
+}
+
+/// `hir` with capture group `index` (see [`relax`]) made unbounded.
 fn relaxed(hir: &Hir, index: u32) -> Hir {
     match hir.kind() {
         HirKind::Capture(capture) => {
-            let sub = match capture.sub.kind() {
-                HirKind::Repetition(rep) if capture.index == index => {
-                    Hir::repetition(Repetition { max: None, ..rep.clone() })
-                }
-                _ => relaxed(&capture.sub, index),
-            };
+            let sub =
+                if capture.index == index { unbounded(&capture.sub) } else { relaxed(&capture.sub, index) };
             Hir::capture(Capture { index: capture.index, name: capture.name.clone(), sub: Box::new(sub) })
         }
         HirKind::Repetition(rep) => {
@@ -157,6 +183,24 @@ fn relaxed(hir: &Hir, index: u32) -> Hir {
         HirKind::Concat(subs) => Hir::concat(subs.iter().map(|sub| relaxed(sub, index)).collect()),
         HirKind::Alternation(subs) => Hir::alternation(subs.iter().map(|sub| relaxed(sub, index)).collect()),
         _ => hir.clone(),
+    }
+}
+
+/// The content of a relaxable group (see [`relaxable_span`]) with its repetition unbounded.
+fn unbounded(sub: &Hir) -> Hir {
+    let open = |rep: &Repetition| Hir::repetition(Repetition { max: None, ..rep.clone() });
+    match sub.kind() {
+        HirKind::Repetition(rep) => open(rep),
+        HirKind::Concat(parts) => Hir::concat(
+            parts
+                .iter()
+                .map(|part| match part.kind() {
+                    HirKind::Repetition(rep) if relaxable_max(rep).is_some() => open(rep),
+                    _ => part.clone(),
+                })
+                .collect(),
+        ),
+        _ => sub.clone(),
     }
 }
 

@@ -92,8 +92,8 @@ pub struct RuleDef {
     /// to run. Empty when there is nothing to relax, or no `starts` (relaxed forms run only
     /// anchored at start candidates).
     pub relaxed: &'static [u8],
-    /// The capture group of `relaxed` that was made unbounded, and its bound in `hir`: a relaxed
-    /// match whose group is longer is checked again with the exact pattern.
+    /// The capture group of `relaxed` that was made unbounded, and the longest it can be in
+    /// `hir`: a relaxed match whose group is longer is checked again with the exact pattern.
     pub relaxed_group: (u32, u32),
     /// What any path matching `path` must contain (see [`required`]), checked before the path
     /// pattern is compiled; empty (nothing) for custom rules.

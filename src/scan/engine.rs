@@ -574,7 +574,10 @@ mod tests {
             1 => "[A-Za-z0-9_/+=-]{1,40}",
             // Values longer than a relaxed group's bound, some with a `#` a shorter match can
             // end before: the matches the exact pattern has to settle.
-            1 => "[A-Za-z0-9_/+=#-]{100,180}",
+            1 => "[A-Za-z0-9_/+=#-]{100,320}",
+            // Long runs of a token's alphabet after a token's start (`sk_live_…`): groups around
+            // their bound.
+            1 => "[A-Za-z0-9]{200,320}",
         ];
         let line = proptest::collection::vec(piece, 1..4).prop_map(|p| p.concat());
         let settled = std::cell::Cell::new(0);
@@ -616,6 +619,51 @@ mod tests {
             rules.len()
         );
         assert!(settled.get() > 20, "relaxed matches the exact pattern settled: {}", settled.get());
+    }
+
+    /// A relaxed rule's group grown byte by byte past the longest the exact pattern allows (the
+    /// last byte of an example's group repeated): every length gives the exact pattern's matches.
+    #[test]
+    fn relaxed_groups_around_their_bound_match_as_the_exact_pattern() {
+        let mut rng = Rng::new(7);
+        let mut compared = 0;
+        for rule in BUILTIN.iter().filter(|r| !r.relaxed.is_empty()) {
+            let pattern = rule.regex.expect("content rule");
+            let run = build_rule_meta(rule, pattern, Tier::Lines).expect("compiles");
+            let exact = build_coded_meta(rule.hir, pattern, Tier::Lines).expect("compiles");
+            let (group, bound) = rule.relaxed_group;
+            for template in rule.examples {
+                let text =
+                    crate::rules::example::expand(template, &mut rng).expect("example").text.into_bytes();
+                let Some(span) = exact.captures_iter(&text).find_map(|c| c.get_group(group as usize)) else {
+                    continue;
+                };
+                let Some(&last) = span.end.checked_sub(1).map(|i| &text[i]) else { continue };
+                for extra in (bound as usize).saturating_sub(span.len())..=(bound as usize + 2 - span.len()) {
+                    let mut grown = text[..span.end].to_vec();
+                    grown.extend(std::iter::repeat_n(last, extra));
+                    grown.extend_from_slice(&text[span.end..]);
+                    let collect = |regex: &meta::Regex, starts: &[u8], relaxed: Option<&Relaxed<'_>>| {
+                        let mut all = Vec::new();
+                        for_each_match(regex, starts, relaxed, &grown, 0..grown.len(), |caps| {
+                            all.push((0..caps.group_len()).map(|g| caps.get_group(g)).collect::<Vec<_>>());
+                        })
+                        .expect("the exact pattern compiles");
+                        all
+                    };
+                    let exact_form = || Ok(&exact);
+                    let check = Relaxed { group: rule.relaxed_group, exact: &exact_form };
+                    assert_eq!(
+                        collect(&run, rule.starts, Some(&check)),
+                        collect(&exact, &[], None),
+                        "rule {} with the group grown by {extra}",
+                        rule.id
+                    );
+                    compared += 1;
+                }
+            }
+        }
+        assert!(compared > 100, "group lengths compared: {compared}");
     }
 
     fn scan_text(engine: &Engine, text: &str) -> Vec<(String, u32)> {
