@@ -178,18 +178,33 @@ fn emit(out: &mut String, r: &spec::RuleSpec, family: &str) {
         }
         _ => None,
     };
+    // Case-folded forms are made here, not at run time: folding a pattern cost more than it
+    // saves in compiling it.
+    let folded_hir = r.regex.as_deref().and_then(|pattern| {
+        hircode::fold(&syntax::parser().parse(pattern).unwrap_or_else(|e| panic!("rule {}: {e}", r.id)))
+    });
+    let folded = folded_hir.is_some();
+    let encoded = |hir: &regex_syntax::hir::Hir| {
+        let mut code = Vec::new();
+        hircode::encode(hir, &mut code);
+        code
+    };
+    let folded_code = folded_hir.as_ref().map(encoded).unwrap_or_default();
     let (relaxed_code, relaxed_group) = match relaxed {
         Some((hir, group, max)) => {
-            let mut code = Vec::new();
-            hircode::encode(&hir, &mut code);
-            (code, (group, max))
+            let hir = if folded {
+                hircode::fold(&hir).expect("a relaxed form folds as its pattern does")
+            } else {
+                hir
+            };
+            (encoded(&hir), (group, max))
         }
         None => (Vec::new(), (0, 0)),
     };
     writeln!(
         out,
         "RuleDef {{ id: {:?}, family: {:?}, name: {:?}, description: {:?}, severity: Severity::{}, \
-         keywords: {}, regex: {}, hir: {}, single_line: {}, required: {}, starts: {}, relaxed: {}, relaxed_group: {:?}, path_required: {}, path_hir: {}, path: {}, entropy: {}, validator: {}, placeholders: {}, \
+         keywords: {}, regex: {}, hir: {}, single_line: {}, required: {}, starts: {}, relaxed: {}, relaxed_group: {:?}, folded: {}, folded_hir: {}, path_required: {}, path_hir: {}, path: {}, entropy: {}, validator: {}, placeholders: {}, \
          revoke: {:?}, url: {:?}, instead: {:?}, examples: {}, negative_examples: {} }},",
         r.id,
         family,
@@ -209,6 +224,8 @@ fn emit(out: &mut String, r: &spec::RuleSpec, family: &str) {
         bytes_literal(&starts),
         bytes_literal(&relaxed_code),
         relaxed_group,
+        folded,
+        bytes_literal(&folded_code),
         bytes_literal(&r.path.as_deref().map(required::compile_path).unwrap_or_default()),
         bytes_literal(
             &r.path.as_deref().map(|p| hircode::compile(p).unwrap_or_else(|e| panic!("rule {}: {e}", r.id))).unwrap_or_default(),

@@ -511,6 +511,8 @@ fn add_custom_rule(
         starts: &[],
         relaxed: &[],
         relaxed_group: (0, 0),
+        folded: false,
+        folded_hir: &[],
         path_required: &[],
         path_hir: &[],
         hir: &[],

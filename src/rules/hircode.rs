@@ -204,6 +204,67 @@ fn unbounded(sub: &Hir) -> Hir {
     }
 }
 
+/// `hir` for text whose ASCII letters were lowercased, if it matches there exactly what `hir`
+/// matches in the original text: when every literal and class of it treats the two cases of
+/// each ASCII letter alike, as a `(?i)` pattern does. Its classes lose their upper-case letters,
+/// and the two-letter classes `(?i)` makes of a word (`[Pp][Aa][Ss]...`) become literals,
+/// which compile to fewer states and step faster: `generic.assignment`'s keyword alternation.
+/// `None` when some part tells the cases apart (a literal letter, `[A-Z]`).
+pub fn fold(hir: &Hir) -> Option<Hir> {
+    Some(match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => hir.clone(),
+        HirKind::Literal(literal) => {
+            if literal.0.iter().any(u8::is_ascii_alphabetic) {
+                return None;
+            }
+            hir.clone()
+        }
+        HirKind::Class(Class::Bytes(class)) => {
+            let upper = ClassBytes::new([ClassBytesRange::new(b'A', b'Z')]);
+            if !case_closed(class.ranges().iter().map(|r| (r.start(), r.end()))) {
+                return None;
+            }
+            let mut folded = class.clone();
+            folded.difference(&upper);
+            Hir::class(Class::Bytes(folded))
+        }
+        HirKind::Class(Class::Unicode(class)) => {
+            let ascii = class
+                .ranges()
+                .iter()
+                .filter(|r| r.start().is_ascii())
+                .map(|r| (r.start() as u8, if r.end().is_ascii() { r.end() as u8 } else { 0x7f }));
+            if !case_closed(ascii) {
+                return None;
+            }
+            let mut folded = class.clone();
+            folded.difference(&ClassUnicode::new([ClassUnicodeRange::new('A', 'Z')]));
+            Hir::class(Class::Unicode(folded))
+        }
+        HirKind::Repetition(rep) => {
+            Hir::repetition(Repetition { sub: Box::new(fold(&rep.sub)?), ..rep.clone() })
+        }
+        HirKind::Capture(capture) => Hir::capture(Capture {
+            index: capture.index,
+            name: capture.name.clone(),
+            sub: Box::new(fold(&capture.sub)?),
+        }),
+        HirKind::Concat(subs) => Hir::concat(subs.iter().map(fold).collect::<Option<_>>()?),
+        HirKind::Alternation(subs) => Hir::alternation(subs.iter().map(fold).collect::<Option<_>>()?),
+    })
+}
+
+/// Whether the byte ranges (ASCII part) hold each ASCII letter in both cases or in neither.
+fn case_closed(ranges: impl Iterator<Item = (u8, u8)>) -> bool {
+    let mut has = [false; 128];
+    for (start, end) in ranges {
+        for b in start..=end.min(0x7f) {
+            has[usize::from(b)] = true;
+        }
+    }
+    (b'a'..=b'z').all(|b| has[usize::from(b)] == has[usize::from(b.to_ascii_uppercase())])
+}
+
 /// Rebuilds the `Hir` that [`encode`] wrote. `None` if `code` is not such code.
 pub fn decode(code: &[u8]) -> Option<Hir> {
     let mut reader = Reader { code, at: 0 };
@@ -331,6 +392,20 @@ mod tests {
                 assert_eq!(decode(rule.path_hir), Some(parse(pattern)), "{} (path)", rule.id);
             }
         }
+    }
+
+    /// A pattern folds only when it treats letter cases alike; folded, its `(?i)` words are
+    /// plain literals.
+    #[test]
+    fn only_case_blind_patterns_fold() {
+        let parse = |pattern| crate::rules::syntax::parser().parse(pattern).expect("parses");
+        let folded = fold(&parse(r"(?i)\bpassword[ \t]*=[ \t]*([a-z0-9_]{8,})")).expect("folds");
+        assert_eq!(folded, parse(r"\bpassword[ \t]*=[ \t]*([a-z0-9_]{8,})"));
+        for cased in [r"sk_live_[a-z0-9]{24}", r"(?i)key=(?-i:[A-Z]{4})", r"(?i)key=(?-i:x)", r"[Pp]assword"]
+        {
+            assert!(fold(&parse(cased)).is_none(), "{cased}");
+        }
+        assert!(fold(&parse(r"(?i)[Pp]assword=\d+")).is_some());
     }
 
     #[test]

@@ -88,13 +88,19 @@ pub struct RuleDef {
     /// Where matches of `regex` can start (see [`required::starts`]), so that a single-line rule
     /// is run anchored at a few places of a line; empty when unknown (custom rules).
     pub starts: &'static [u8],
-    /// `hir` relaxed (see [`hircode::relax`]), the form the engine compiles: cheaper to build and
-    /// to run. Empty when there is nothing to relax, or no `starts` (relaxed forms run only
+    /// `hir` relaxed (see [`hircode::relax`]), and case-folded when `folded`: the form the engine
+    /// compiles, cheaper to build and to run. Empty when there is nothing to relax, or no `starts` (relaxed forms run only
     /// anchored at start candidates).
     pub relaxed: &'static [u8],
     /// The capture group of `relaxed` that was made unbounded, and the longest it can be in
     /// `hir`: a relaxed match whose group is longer is checked again with the exact pattern.
     pub relaxed_group: (u32, u32),
+    /// Whether the pattern treats the cases of every ASCII letter alike (see [`hircode::fold`]):
+    /// the engine then compiles it case-folded (`relaxed` is folded too) and runs it on the text
+    /// with its letters lowercased. False for custom rules.
+    pub folded: bool,
+    /// `hir` case-folded, when `folded`; empty otherwise.
+    pub folded_hir: &'static [u8],
     /// What any path matching `path` must contain (see [`required`]), checked before the path
     /// pattern is compiled; empty (nothing) for custom rules.
     pub path_required: &'static [u8],

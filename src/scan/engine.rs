@@ -158,6 +158,7 @@ impl Engine {
         }
         windows.sort_unstable_by_key(|(rule, window)| (*rule, window.start, window.end));
         let first = out.len();
+        let mut lowered = None;
         let mut at = 0;
         while at < windows.len() {
             let rule = windows[at].0;
@@ -173,7 +174,7 @@ impl Engine {
                     None => *path_applies.insert(self.path_applies(rule, fragment.path)?),
                 };
                 if applies {
-                    self.run_rule(rule, fragment, window, out)?;
+                    self.run_rule(rule, fragment, window, &mut lowered, out)?;
                 }
             }
             at = end;
@@ -236,12 +237,15 @@ impl Engine {
     }
 
     /// Runs rule `index` on `window` of the fragment; look-around at the window's edges (`^`,
-    /// `$`, `\b`) sees the text around it, so a window finds what the whole fragment would.
+    /// `$`, `\b`) sees the text around it, so a window finds what the whole fragment would. A
+    /// case-folded rule runs on `lowered`, the fragment with its ASCII letters lowercased (made
+    /// on first use): same length, so its matches are at the same places.
     fn run_rule(
         &self,
         index: usize,
         fragment: &Fragment<'_>,
         window: Range<usize>,
+        lowered: &mut Option<Vec<u8>>,
         out: &mut Vec<Finding>,
     ) -> Result<()> {
         let rule = self.rules[index];
@@ -252,9 +256,18 @@ impl Engine {
         let regex = tiers.for_input(pattern, rule, window.len())?;
         let check = Relaxed { group: rule.relaxed_group, exact: &|| tiers.exact(pattern, rule) };
         let check = (!rule.relaxed.is_empty()).then_some(&check);
-        for_each_match(regex, rule.starts, check, fragment.text, window, |caps| {
-            record(rule, fragment, caps, out)
-        })
+        let text = searched_text(rule, fragment.text, lowered);
+        for_each_match(regex, rule.starts, check, text, window, |caps| record(rule, fragment, caps, out))
+    }
+}
+
+/// The text `rule` runs on: `text`, or for a case-folded rule (see [`hircode::fold`]) `text` with
+/// its ASCII letters lowercased, kept in `lowered` for the other rules of the fragment.
+fn searched_text<'t>(rule: &RuleDef, text: &'t [u8], lowered: &'t mut Option<Vec<u8>>) -> &'t [u8] {
+    if rule.folded {
+        lowered.get_or_insert_with(|| text.to_ascii_lowercase())
+    } else {
+        text
     }
 }
 
@@ -371,7 +384,7 @@ impl TieredRegex {
     /// lines at most).
     fn exact(&self, pattern: &str, rule: &RuleDef) -> Result<&meta::Regex> {
         self.exact
-            .get_or_init(|| build_coded_meta(rule.hir, pattern, Tier::Lines))
+            .get_or_init(|| build_coded_meta(exact_code(rule), pattern, Tier::Lines))
             .as_ref()
             .map_err(|e| anyhow!("the pattern of rule {} does not compile: {e}", rule.id))
     }
@@ -397,7 +410,17 @@ enum Tier {
 /// Compiles a rule's pattern for its tiers: from its relaxed `Hir` when it has one, else from its
 /// prebuilt `Hir`, else (custom rules) from its text.
 fn build_rule_meta(rule: &RuleDef, pattern: &str, tier: Tier) -> Result<meta::Regex, String> {
-    build_coded_meta(if rule.relaxed.is_empty() { rule.hir } else { rule.relaxed }, pattern, tier)
+    let code = if rule.relaxed.is_empty() { exact_code(rule) } else { rule.relaxed };
+    build_coded_meta(code, pattern, tier)
+}
+
+/// The code of a rule's exact pattern as the engine runs it: case-folded when the rule is.
+fn exact_code(rule: &RuleDef) -> &'static [u8] {
+    if rule.folded {
+        rule.folded_hir
+    } else {
+        rule.hir
+    }
 }
 
 /// Compiles `pattern` from `code` (its `Hir`, see [`hircode`]) when there is one, else from its
@@ -538,13 +561,16 @@ mod tests {
     #[test]
     fn anchored_starts_find_what_an_unanchored_search_finds() {
         use proptest::prelude::*;
-        let rules: Vec<(&RuleDef, meta::Regex, meta::Regex)> = BUILTIN
+        // Each rule as the engine runs it (relaxed, case-folded), the exact pattern the engine
+        // settles a relaxed match with, and the exact pattern as written.
+        let rules: Vec<(&RuleDef, meta::Regex, meta::Regex, meta::Regex)> = BUILTIN
             .iter()
             .filter(|r| !r.starts.is_empty())
             .map(|r| {
                 let pattern = r.regex.expect("content rule");
                 let run = build_rule_meta(r, pattern, Tier::Lines).expect("compiles");
-                (r, run, build_coded_meta(r.hir, pattern, Tier::Lines).expect("compiles"))
+                let settle = build_coded_meta(exact_code(r), pattern, Tier::Lines).expect("compiles");
+                (r, run, settle, build_coded_meta(r.hir, pattern, Tier::Lines).expect("compiles"))
             })
             .collect();
         assert!(rules.len() > 100, "most rules have start candidates");
@@ -552,6 +578,7 @@ mod tests {
             rules.iter().filter(|(r, ..)| !r.relaxed.is_empty()).count() >= 10,
             "rules with relaxed forms"
         );
+        assert!(rules.iter().filter(|(r, ..)| r.folded).count() >= 10, "case-folded rules");
         // Lines of every rule's examples, positive and negative, joined and cut at random.
         let mut rng = crate::rules::example::Rng::new(3);
         let samples: Vec<String> = BUILTIN
@@ -598,14 +625,14 @@ mod tests {
         let config = ProptestConfig { failure_persistence: None, ..ProptestConfig::with_cases(1000) };
         proptest!(config, |(text in line)| {
             cases.set(cases.get() + 1);
-            for (rule, run, exact) in &rules {
+            for (rule, run, settle, exact) in &rules {
                 let exact_used = || {
                     settled.set(settled.get() + 1);
-                    Ok(exact)
+                    Ok(settle)
                 };
                 let check = Relaxed { group: rule.relaxed_group, exact: &exact_used };
                 let check = (!rule.relaxed.is_empty()).then_some(&check);
-                let anchored = spans(run, rule.starts, check, text.as_bytes());
+                let anchored = spans(run, rule.starts, check, searched_text(rule, text.as_bytes(), &mut None));
                 let plain = spans(exact, &[], None, text.as_bytes());
                 found.set(found.get() + plain.len());
                 prop_assert_eq!(anchored, plain, "rule {}", rule.id);
@@ -630,6 +657,7 @@ mod tests {
         for rule in BUILTIN.iter().filter(|r| !r.relaxed.is_empty()) {
             let pattern = rule.regex.expect("content rule");
             let run = build_rule_meta(rule, pattern, Tier::Lines).expect("compiles");
+            let settle = build_coded_meta(exact_code(rule), pattern, Tier::Lines).expect("compiles");
             let exact = build_coded_meta(rule.hir, pattern, Tier::Lines).expect("compiles");
             let (group, bound) = rule.relaxed_group;
             for template in rule.examples {
@@ -643,19 +671,24 @@ mod tests {
                     let mut grown = text[..span.end].to_vec();
                     grown.extend(std::iter::repeat_n(last, extra));
                     grown.extend_from_slice(&text[span.end..]);
-                    let collect = |regex: &meta::Regex, starts: &[u8], relaxed: Option<&Relaxed<'_>>| {
+                    let collect = |regex: &meta::Regex,
+                                   starts: &[u8],
+                                   relaxed: Option<&Relaxed<'_>>,
+                                   folded| {
                         let mut all = Vec::new();
-                        for_each_match(regex, starts, relaxed, &grown, 0..grown.len(), |caps| {
+                        let lowered = grown.to_ascii_lowercase();
+                        let text = if folded { &lowered } else { &grown };
+                        for_each_match(regex, starts, relaxed, text, 0..grown.len(), |caps| {
                             all.push((0..caps.group_len()).map(|g| caps.get_group(g)).collect::<Vec<_>>());
                         })
                         .expect("the exact pattern compiles");
                         all
                     };
-                    let exact_form = || Ok(&exact);
+                    let exact_form = || Ok(&settle);
                     let check = Relaxed { group: rule.relaxed_group, exact: &exact_form };
                     assert_eq!(
-                        collect(&run, rule.starts, Some(&check)),
-                        collect(&exact, &[], None),
+                        collect(&run, rule.starts, Some(&check), rule.folded),
+                        collect(&exact, &[], None, false),
                         "rule {} with the group grown by {extra}",
                         rule.id
                     );
