@@ -171,35 +171,26 @@ fn emit(out: &mut String, r: &spec::RuleSpec, family: &str) {
     };
     let keywords: Vec<String> = r.keywords.iter().map(|k| k.to_ascii_lowercase()).collect();
     let starts = r.regex.as_deref().map(required::starts).unwrap_or_default();
-    let relaxed = match &r.regex {
-        Some(pattern) if !starts.is_empty() => {
-            let hir = syntax::parser().parse(pattern).unwrap_or_else(|e| panic!("rule {}: {e}", r.id));
-            hircode::relax(&hir)
-        }
-        _ => None,
-    };
-    // Case-folded forms are made here, not at run time: folding a pattern cost more than it
-    // saves in compiling it.
-    let folded_hir = r.regex.as_deref().and_then(|pattern| {
-        hircode::fold(&syntax::parser().parse(pattern).unwrap_or_else(|e| panic!("rule {}: {e}", r.id)))
-    });
-    let folded = folded_hir.is_some();
+    let hir = r
+        .regex
+        .as_deref()
+        .map(|p| syntax::parser().parse(p).unwrap_or_else(|e| panic!("rule {}: {e}", r.id)));
     let encoded = |hir: &regex_syntax::hir::Hir| {
         let mut code = Vec::new();
         hircode::encode(hir, &mut code);
         code
     };
+    // Case-folded forms are made here, not at run time: folding a pattern cost more than it
+    // saves in compiling it. The relaxed form is relaxed from the form the engine runs.
+    let folded_hir = hir.as_ref().and_then(hircode::fold);
+    let folded = folded_hir.is_some();
     let folded_code = folded_hir.as_ref().map(encoded).unwrap_or_default();
-    let (relaxed_code, relaxed_group) = match relaxed {
-        Some((hir, group, max)) => {
-            let hir = if folded {
-                hircode::fold(&hir).expect("a relaxed form folds as its pattern does")
-            } else {
-                hir
-            };
-            (encoded(&hir), (group, max))
-        }
-        None => (Vec::new(), (0, 0)),
+    let (relaxed_code, relaxed_group) = match folded_hir.as_ref().or(hir.as_ref()) {
+        Some(run) if !starts.is_empty() => match hircode::relax(run) {
+            Some((relaxed, group, max)) => (encoded(&relaxed), (group, max)),
+            None => (Vec::new(), (0, 0)),
+        },
+        _ => (Vec::new(), (0, 0)),
     };
     writeln!(
         out,
@@ -213,12 +204,7 @@ fn emit(out: &mut String, r: &spec::RuleSpec, family: &str) {
         capitalize(&r.severity),
         list(&keywords),
         opt(&r.regex),
-        match &r.regex {
-            Some(pattern) => {
-                bytes_literal(&hircode::compile(pattern).unwrap_or_else(|e| panic!("rule {}: {e}", r.id)))
-            }
-            None => bytes_literal(&[]),
-        },
+        bytes_literal(&hir.as_ref().map(encoded).unwrap_or_default()),
         r.regex.as_deref().is_some_and(lines::single_line),
         bytes_literal(&r.regex.as_deref().map(|p| required::compile_given(p, &keywords)).unwrap_or_default()),
         bytes_literal(&starts),

@@ -4,7 +4,8 @@
 A hook run executes about 1,500 functions scattered over 4.5 MB of machine code. Each 64 KiB
 window of it the run touches costs a page fault, and each 4 KiB page an instruction-TLB miss,
 which a virtual machine's nested page tables make expensive. Gathered at the front of the code,
-the same functions take about 0.7 MB (build/hot-text.ld's header gives the figures).
+the same functions take about 1.1 MB (a pattern without the symbol's hash takes every instance
+of a generic function).
 
 The profile: the benchmark's typical commit (bench.py's generator, seed 1) under
 `valgrind --tool=callgrind`, as `leakgate pre-commit` (blocked), then a clean commit's

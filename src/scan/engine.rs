@@ -608,16 +608,6 @@ mod tests {
         ];
         let line = proptest::collection::vec(piece, 1..4).prop_map(|p| p.concat());
         let settled = std::cell::Cell::new(0);
-        let spans = |regex: &meta::Regex, starts: &[u8], relaxed: Option<&Relaxed<'_>>, text: &[u8]| {
-            let mut all = Vec::new();
-            for_each_match(regex, starts, relaxed, text, 0..text.len(), |caps| {
-                all.push(
-                    (0..caps.group_len()).map(|g| caps.get_group(g).map(|s| s.range())).collect::<Vec<_>>(),
-                );
-            })
-            .expect("the exact pattern compiles");
-            all
-        };
         let found = std::cell::Cell::new(0);
         let cases = std::cell::Cell::new(0);
         // No regression file: a failing case is a line cut from a rule's example, which would put
@@ -632,8 +622,8 @@ mod tests {
                 };
                 let check = Relaxed { group: rule.relaxed_group, exact: &exact_used };
                 let check = (!rule.relaxed.is_empty()).then_some(&check);
-                let anchored = spans(run, rule.starts, check, searched_text(rule, text.as_bytes(), &mut None));
-                let plain = spans(exact, &[], None, text.as_bytes());
+                let anchored = matches(run, rule.starts, check, searched_text(rule, text.as_bytes(), &mut None));
+                let plain = matches(exact, &[], None, text.as_bytes());
                 found.set(found.get() + plain.len());
                 prop_assert_eq!(anchored, plain, "rule {}", rule.id);
             }
@@ -646,6 +636,21 @@ mod tests {
             rules.len()
         );
         assert!(settled.get() > 20, "relaxed matches the exact pattern settled: {}", settled.get());
+    }
+
+    /// Every match of `regex` in `text` as [`for_each_match`] reports it: each group's span.
+    fn matches(
+        regex: &meta::Regex,
+        starts: &[u8],
+        relaxed: Option<&Relaxed<'_>>,
+        text: &[u8],
+    ) -> Vec<Vec<Option<Range<usize>>>> {
+        let mut all = Vec::new();
+        for_each_match(regex, starts, relaxed, text, 0..text.len(), |caps| {
+            all.push((0..caps.group_len()).map(|g| caps.get_group(g).map(|s| s.range())).collect());
+        })
+        .expect("the exact pattern compiles");
+        all
     }
 
     /// A relaxed rule's group grown byte by byte past the longest the exact pattern allows (the
@@ -671,24 +676,11 @@ mod tests {
                     let mut grown = text[..span.end].to_vec();
                     grown.extend(std::iter::repeat_n(last, extra));
                     grown.extend_from_slice(&text[span.end..]);
-                    let collect = |regex: &meta::Regex,
-                                   starts: &[u8],
-                                   relaxed: Option<&Relaxed<'_>>,
-                                   folded| {
-                        let mut all = Vec::new();
-                        let lowered = grown.to_ascii_lowercase();
-                        let text = if folded { &lowered } else { &grown };
-                        for_each_match(regex, starts, relaxed, text, 0..grown.len(), |caps| {
-                            all.push((0..caps.group_len()).map(|g| caps.get_group(g)).collect::<Vec<_>>());
-                        })
-                        .expect("the exact pattern compiles");
-                        all
-                    };
                     let exact_form = || Ok(&settle);
                     let check = Relaxed { group: rule.relaxed_group, exact: &exact_form };
                     assert_eq!(
-                        collect(&run, rule.starts, Some(&check), rule.folded),
-                        collect(&exact, &[], None, false),
+                        matches(&run, rule.starts, Some(&check), searched_text(rule, &grown, &mut None)),
+                        matches(&exact, &[], None, &grown),
                         "rule {} with the group grown by {extra}",
                         rule.id
                     );
