@@ -13,7 +13,7 @@
 //! data: `ALL n <n nodes>`, `ANY n <n nodes>`, `LIT len <bytes, lower case>`, `RUN min <32-byte
 //! set>`. An empty code requires nothing.
 
-use regex_syntax::hir::{Class, Hir, HirKind};
+use regex_syntax::hir::{Class, Hir, HirKind, Look};
 
 const ALL: u8 = 0;
 const ANY: u8 = 1;
@@ -28,6 +28,7 @@ const TOO_COMMON: u32 = 200;
 
 /// Children of an "any of" beyond this are not worth checking: a window almost surely holds one.
 const MAX_CHOICES: usize = 64;
+const _: () = assert!(MAX_CHOICES <= 64, "start_candidates keeps the literals as bits of a u64");
 
 /// A repeated literal is required this many times at most (a prefix of a required literal is
 /// itself required).
@@ -133,12 +134,15 @@ fn start_as_slash(hir: &Hir) -> Hir {
 }
 
 /// Where matches of `pattern` can start, encoded: every match starts at most `reach` bytes
-/// before an occurrence of one of a few literals (compared ignoring ASCII case), as
-/// `[reach, (len, literal)...]`. Empty when the pattern does not parse, can match the empty
-/// string, or does not begin (after a bounded lead such as `(?:^|[^:/])`) with literals.
+/// before an occurrence of one of a few literals (compared ignoring ASCII case), and at least
+/// `near` bytes before it unless it starts at the very start of the text, as
+/// `[reach, near, (len, literal)...]`. Empty when the pattern does not parse, can match the
+/// empty string, or does not begin (after a bounded lead such as `(?:^|[^:/])`) with literals.
 ///
 /// The engine then runs the rule's regex anchored at those few places instead of trying every
 /// position of a keyword line: the same leftmost-first matches, found at a fraction of the cost.
+/// `near` spares the tries a lead that can be empty only at the start of the text would cost:
+/// `(?:^|[^:/])password` is tried one byte before each `password`, not also at it.
 pub fn starts(pattern: &str) -> Vec<u8> {
     let Ok(hir) = super::syntax::parser().parse(pattern) else {
         return Vec::new();
@@ -146,13 +150,13 @@ pub fn starts(pattern: &str) -> Vec<u8> {
     if hir.properties().minimum_len().is_none_or(|min| min == 0) {
         return Vec::new();
     }
-    let Some((reach, literals)) = lead_and_literals(&hir) else {
+    let Some((reach, near, literals)) = lead_and_literals(&hir) else {
         return Vec::new();
     };
-    let Ok(reach) = u8::try_from(reach) else {
+    let (Ok(reach), Ok(near)) = (u8::try_from(reach), u8::try_from(near.min(reach))) else {
         return Vec::new();
     };
-    let mut code = vec![reach];
+    let mut code = vec![reach, near];
     for literal in literals {
         let literal = &literal[..literal.len().min(255)];
         code.push(literal.len() as u8);
@@ -161,29 +165,51 @@ pub fn starts(pattern: &str) -> Vec<u8> {
     code
 }
 
-/// The longest lead every match may have before one of the returned literals starts.
-fn lead_and_literals(hir: &Hir) -> Option<(usize, Vec<Vec<u8>>)> {
+/// The longest lead every match may have before one of the returned literals starts, and the
+/// shortest lead of a match that does not start at the start of the text.
+fn lead_and_literals(hir: &Hir) -> Option<(usize, usize, Vec<Vec<u8>>)> {
     match hir.kind() {
         HirKind::Capture(capture) => lead_and_literals(&capture.sub),
         HirKind::Concat(subs) => {
-            let mut reach = 0;
+            let (mut reach, mut near) = (0, 0);
             for (at, sub) in subs.iter().enumerate() {
                 if let Some(literals) = prefix_literals(&subs[at..]) {
-                    return Some((reach, literals));
+                    return Some((reach, near, literals));
                 }
                 match sub.kind() {
                     HirKind::Capture(_) | HirKind::Concat(_) => {
-                        if let Some((inner, literals)) = lead_and_literals(sub) {
-                            return Some((reach + inner, literals));
+                        if let Some((inner, inner_near, literals)) = lead_and_literals(sub) {
+                            return Some((reach + inner, near + inner_near, literals));
                         }
                     }
                     _ => {}
                 }
                 reach += sub.properties().maximum_len()?;
+                // A part that cannot match past the start of the text leaves only matches that
+                // start there: no lower bound for the others, so the bound stays where it is.
+                near += shortest_past_start(sub).unwrap_or(0);
             }
             None
         }
-        _ => prefix_literals(std::slice::from_ref(hir)).map(|literals| (0, literals)),
+        _ => prefix_literals(std::slice::from_ref(hir)).map(|literals| (0, 0, literals)),
+    }
+}
+
+/// The shortest match of `hir` at a position past the start of the text, where `^` (without
+/// the multi-line flag) cannot match; `None` when there is none.
+fn shortest_past_start(hir: &Hir) -> Option<usize> {
+    match hir.kind() {
+        HirKind::Look(Look::Start) => None,
+        HirKind::Empty | HirKind::Look(_) => Some(0),
+        HirKind::Literal(literal) => Some(literal.0.len()),
+        HirKind::Class(_) => hir.properties().minimum_len(),
+        HirKind::Capture(capture) => shortest_past_start(&capture.sub),
+        HirKind::Repetition(repetition) if repetition.min == 0 => Some(0),
+        HirKind::Repetition(repetition) => {
+            shortest_past_start(&repetition.sub)?.checked_mul(usize::try_from(repetition.min).ok()?)
+        }
+        HirKind::Concat(subs) => subs.iter().map(shortest_past_start).sum(),
+        HirKind::Alternation(subs) => subs.iter().filter_map(shortest_past_start).min(),
     }
 }
 
@@ -223,22 +249,83 @@ fn prefix_literals(subs: &[Hir]) -> Option<Vec<Vec<u8>>> {
 }
 
 /// The places in `within` where a match may start, ascending, given the code from [`starts`]:
-/// `reach` bytes or fewer before an occurrence of one of its literals in `within`.
+/// from `reach` to `near` bytes before an occurrence of one of its literals in `within`, or the
+/// start of the text when an occurrence is `reach` bytes or fewer from it.
 pub fn start_candidates(code: &[u8], text: &[u8], within: std::ops::Range<usize>, out: &mut Vec<usize>) {
     out.clear();
-    let Some((&reach, mut rest)) = code.split_first() else {
+    let Some((&[reach, near], literals)) = code.split_first_chunk::<2>() else {
         return;
     };
+    let (reach, near) = (usize::from(reach), usize::from(near));
+    let mut found = |at: usize| {
+        let at = within.start + at;
+        if at <= reach && within.start == 0 {
+            out.push(0);
+        }
+        out.extend(at.saturating_sub(reach).max(within.start).max(1)..=at.saturating_sub(near));
+    };
     let window = &text[within.clone()];
-    while let Some((literal, after)) = literal_at(rest) {
-        rest = after;
-        for at in occurrences(window, literal) {
-            let at = within.start + at;
-            out.extend(at.saturating_sub(usize::from(reach)).max(within.start)..=at);
+    // (`starts` keeps at most `MAX_CHOICES` literals.)
+    let mut list: [&[u8]; MAX_CHOICES] = [&[]; MAX_CHOICES];
+    let mut count = 0;
+    for literal in Literals(literals).take(MAX_CHOICES) {
+        list[count] = literal;
+        count += 1;
+    }
+    let list = &list[..count];
+    if count < FIRST_BYTE_SCAN_FROM {
+        for literal in list {
+            occurrences(window, literal).for_each(&mut found);
+        }
+        return finish(out);
+    }
+    // One pass over the window for all the literals, rather than one search per literal (a
+    // keyword line and `generic.assignment`'s 20 literals: 20 searches set up to find two or
+    // three words). `first[b]`: the literals that begin with byte `b`, as bits.
+    let mut first = [0u64; 256];
+    for (bit, literal) in list.iter().enumerate() {
+        first[usize::from(literal[0])] |= 1 << bit;
+        first[usize::from(literal[0].to_ascii_uppercase())] |= 1 << bit;
+    }
+    for (at, &byte) in window.iter().enumerate() {
+        let mut bits = first[usize::from(byte)];
+        while bits != 0 {
+            let literal = list[bits.trailing_zeros() as usize];
+            let next = window.get(at + 1).map(u8::to_ascii_lowercase);
+            if literal.get(1).is_none_or(|&b| next == Some(b))
+                && window[at..].get(..literal.len()).is_some_and(|w| w.eq_ignore_ascii_case(literal))
+            {
+                found(at);
+                break;
+            }
+            bits &= bits - 1;
         }
     }
+    finish(out);
+}
+
+/// Sorts `out` and drops repeats.
+fn finish(out: &mut Vec<usize>) {
     out.sort_unstable();
     out.dedup();
+}
+
+/// Literals from which [`start_candidates`] scans a window once with a table of their first
+/// bytes rather than searching it for each.
+const FIRST_BYTE_SCAN_FROM: usize = 3;
+
+/// The `(len, literal)...` tail of a [`starts`] code.
+#[derive(Clone, Copy)]
+struct Literals<'a>(&'a [u8]);
+
+impl<'a> Iterator for Literals<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let (literal, rest) = literal_at(self.0).filter(|(l, _)| !l.is_empty())?;
+        self.0 = rest;
+        Some(literal)
+    }
 }
 
 fn need(hir: &Hir) -> Need {
@@ -603,9 +690,21 @@ mod tests {
     #[test]
     fn matches_start_near_their_leading_literals() {
         let generic = r"(?-u)(?i)(?:^|[^:/])(?:password|api[_.-]?key|secret)\s*=\s*(\w{8,})";
-        assert_eq!(starts(generic)[0], 1, "the lead is one byte at most");
-        assert_eq!(candidates(generic, "  my_SECRET = x; api-key"), vec![4, 5, 16, 17]);
+        assert_eq!(starts(generic)[..2], [1, 1], "the lead is one byte, empty only at the start");
+        assert_eq!(candidates(generic, "  my_SECRET = x; api-key"), vec![4, 16]);
+        assert_eq!(candidates(generic, "password=1 Secret"), vec![0, 10], "the lead is empty at 0");
+        assert_eq!(candidates(generic, "xpassword=1"), vec![0], "or one byte long");
+        // Through a window: only its own places, and the start of the text only when inside it.
+        let mut out = Vec::new();
+        start_candidates(&starts(generic), b"password secret", 1..15, &mut out);
+        assert_eq!(out, vec![8]);
+        let optional = r"(?i)(?:[_.-]?[a-z]{2})?(?:password|api[_.-]?key|secret)=";
+        assert_eq!(starts(optional)[..2], [3, 0], "an optional lead may be empty anywhere");
+        assert_eq!(candidates(optional, "ab secret="), vec![0, 1, 2, 3]);
         assert_eq!(candidates(r"\b(ghp_[a-z]{4})\b", "x ghp_abcd ghp_"), vec![2, 11]);
+        let two = r"(?:^|[^a-z]{2})(?:ab|cd)";
+        assert_eq!(starts(two)[..2], [2, 2]);
+        assert_eq!(candidates(two, "ab--cd"), vec![0, 2]);
         assert!(starts(r"(\w+)=secret").is_empty(), "an unbounded lead");
         assert!(starts(r"(?:secret)?").is_empty(), "can match the empty string");
         assert!(starts(r"[a-z]+").is_empty(), "no leading literal");
