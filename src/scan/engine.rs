@@ -137,6 +137,11 @@ impl Engine {
             } else {
                 0..text.len()
             };
+            if windows.capacity() == 0 {
+                // Room for a typical file's keyword hits at the first one, rather than growing
+                // hit by hit (and nothing for the many fragments without one).
+                windows.reserve(64);
+            }
             windows.push((rule, window));
         };
         keywords::for_each_hit(text, |keyword, start, end| {
