@@ -185,8 +185,9 @@ fn lead_and_literals(hir: &Hir) -> Option<(usize, usize, Vec<Vec<u8>>)> {
                     _ => {}
                 }
                 reach += sub.properties().maximum_len()?;
-                // A part that cannot match past the start of the text leaves only matches that
-                // start there: no lower bound for the others, so the bound stays where it is.
+                // A part with no match past the start of the text (`^`) adds nothing: only
+                // matches at the start get through it, and `start_candidates` tries the start
+                // whenever a literal is within `reach` of it.
                 near += shortest_past_start(sub).unwrap_or(0);
             }
             None
@@ -315,7 +316,6 @@ fn finish(out: &mut Vec<usize>) {
 const FIRST_BYTE_SCAN_FROM: usize = 3;
 
 /// The `(len, literal)...` tail of a [`starts`] code.
-#[derive(Clone, Copy)]
 struct Literals<'a>(&'a [u8]);
 
 impl<'a> Iterator for Literals<'a> {
