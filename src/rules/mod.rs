@@ -89,8 +89,8 @@ pub struct RuleDef {
     /// is run anchored at a few places of a line; empty when unknown (custom rules).
     pub starts: &'static [u8],
     /// `hir` relaxed (see [`hircode::relax`]), and case-folded when `folded`: the form the engine
-    /// compiles, cheaper to build and to run. Empty when there is nothing to relax, or no `starts` (relaxed forms run only
-    /// anchored at start candidates).
+    /// compiles, cheaper to build and to run. Empty when there is nothing to relax, or no
+    /// `starts` (relaxed forms run only anchored at start candidates).
     pub relaxed: &'static [u8],
     /// The capture group of `relaxed` that was made unbounded, and the longest it can be in
     /// `hir`: a relaxed match whose group is longer is checked again with the exact pattern.

@@ -404,8 +404,9 @@ enum Tier {
     /// key block's `-----BEGIN` line).
     Lines,
     /// Adds the lazy DFA (and the reverse NFA it needs): for whole fragments of rules without
-    /// start candidates, and for any rule past [`LINES_UNTIL`]. The backtracker (nothing to build) resolves capture groups in
-    /// the span the DFA found, faster than the PikeVM on a key block.
+    /// start candidates, and for any rule past [`LINES_UNTIL`]. The backtracker (nothing to
+    /// build) resolves capture groups in the span the DFA found, faster than the PikeVM on a key
+    /// block.
     Light,
     /// Adds literal prefilters and the one-pass engine: for rules that have scanned enough bytes
     /// to pay for them.
