@@ -45,7 +45,7 @@ fn main() {
     // Content rules' keywords in order of first use, each with the rules it selects.
     let mut keyword_rules: Vec<(String, Vec<usize>)> = Vec::new();
     let mut index = 0;
-    let mut out = String::from("&[\n");
+    let mut catalog = Catalog::default();
     for file in &files {
         println!("cargo:rerun-if-changed={}", file.display());
         let text = std::fs::read_to_string(file).expect("readable rule file");
@@ -55,7 +55,7 @@ fn main() {
         for rule in parsed.rule {
             check(&rule, file);
             assert!(ids.insert(rule.id.clone()), "{}: duplicate rule id {}", file.display(), rule.id);
-            emit(&mut out, &rule, family);
+            catalog.add(&rule, family);
             if rule.regex.is_some() {
                 for keyword in &rule.keywords {
                     let keyword = keyword.to_ascii_lowercase();
@@ -69,10 +69,9 @@ fn main() {
             index += 1;
         }
     }
-    out.push_str("]\n");
-    let dest = Path::new(&std::env::var("OUT_DIR").expect("OUT_DIR")).join("builtin_rules.rs");
-    std::fs::write(dest, out).expect("write generated rules");
-    let dest = Path::new(&std::env::var("OUT_DIR").expect("OUT_DIR")).join("keyword_table.rs");
+    let out_dir = std::env::var("OUT_DIR").expect("OUT_DIR");
+    catalog.write(Path::new(&out_dir));
+    let dest = Path::new(&out_dir).join("keyword_table.rs");
     std::fs::write(dest, keywords::emit(&keyword_rules)).expect("write keyword table");
     remediation();
 }
@@ -160,81 +159,140 @@ fn check(rule: &spec::RuleSpec, file: &Path) {
     );
 }
 
-fn emit(out: &mut String, r: &spec::RuleSpec, family: &str) {
-    let list = |v: &[String]| {
-        let items: Vec<String> = v.iter().map(|s| format!("{s:?}")).collect();
-        format!("&[{}]", items.join(", "))
-    };
-    let opt = |v: &Option<String>| match v {
-        Some(s) => format!("Some({s:?})"),
-        None => "None".to_string(),
-    };
-    let keywords: Vec<String> = r.keywords.iter().map(|k| k.to_ascii_lowercase()).collect();
-    let starts = r.regex.as_deref().map(required::starts).unwrap_or_default();
-    let hir = r
-        .regex
-        .as_deref()
-        .map(|p| syntax::parser().parse(p).unwrap_or_else(|e| panic!("rule {}: {e}", r.id)));
-    let encoded = |hir: &regex_syntax::hir::Hir| {
-        let mut code = Vec::new();
-        hircode::encode(hir, &mut code);
-        code
-    };
-    // Case-folded forms are made here, not at run time: folding a pattern cost more than it
-    // saves in compiling it. The relaxed form is relaxed from the form the engine runs.
-    let folded_hir = hir.as_ref().and_then(hircode::fold);
-    let folded = folded_hir.is_some();
-    let folded_code = folded_hir.as_ref().map(encoded).unwrap_or_default();
-    let (relaxed_code, relaxed_group) = match folded_hir.as_ref().or(hir.as_ref()) {
-        Some(run) if !starts.is_empty() => match hircode::relax(run) {
-            Some((relaxed, group, max)) => (encoded(&relaxed), (group, max)),
-            None => (Vec::new(), (0, 0)),
-        },
-        _ => (Vec::new(), (0, 0)),
-    };
-    writeln!(
-        out,
-        "RuleDef {{ id: {:?}, family: {:?}, name: {:?}, description: {:?}, severity: Severity::{}, \
-         keywords: {}, regex: {}, hir: {}, single_line: {}, required: {}, starts: {}, relaxed: {}, relaxed_group: {:?}, folded: {}, folded_hir: {}, path_required: {}, path_hir: {}, path: {}, entropy: {}, validator: {}, placeholders: {}, \
-         revoke: {:?}, url: {:?}, instead: {:?}, examples: {}, negative_examples: {} }},",
-        r.id,
-        family,
-        r.name,
-        r.description,
-        capitalize(&r.severity),
-        list(&keywords),
-        opt(&r.regex),
-        bytes_literal(&hir.as_ref().map(encoded).unwrap_or_default()),
-        r.regex.as_deref().is_some_and(lines::single_line),
-        bytes_literal(&r.regex.as_deref().map(|p| required::compile_given(p, &keywords)).unwrap_or_default()),
-        bytes_literal(&starts),
-        bytes_literal(&relaxed_code),
-        relaxed_group,
-        folded,
-        bytes_literal(&folded_code),
-        bytes_literal(&r.path.as_deref().map(required::compile_path).unwrap_or_default()),
-        bytes_literal(
-            &r.path.as_deref().map(|p| hircode::compile(p).unwrap_or_else(|e| panic!("rule {}: {e}", r.id))).unwrap_or_default(),
-        ),
-        opt(&r.path),
-        match r.entropy {
-            Some(e) => format!("Some({e:?}_f64)"),
-            None => "None".to_string(),
-        },
-        opt(&r.validator),
-        r.placeholders,
-        r.remediation.revoke,
-        r.remediation.url,
-        r.remediation.instead,
-        list(&r.examples),
-        list(&r.negative_examples),
-    )
-    .expect("write to string");
+/// The built-in rules as `src/rules/def.rs` reads them: no pointer in any of it (see there why).
+/// Strings go into one text, compiled patterns into one byte blob (each stored once), and every
+/// rule is a `Packed` of spans into them.
+#[derive(Default)]
+struct Catalog {
+    text: String,
+    code: Vec<u8>,
+    stored_text: std::collections::HashMap<String, (usize, usize)>,
+    stored_code: std::collections::HashMap<Vec<u8>, (usize, usize)>,
+    packed: String,
+    builtin: String,
+    count: usize,
 }
 
-/// `bytes` as a Rust byte-string literal.
-fn bytes_literal(bytes: &[u8]) -> String {
-    format!("b\"{}\"", bytes.iter().map(|b| format!("\\x{b:02x}")).collect::<String>())
+impl Catalog {
+    fn text(&mut self, s: &str) -> String {
+        let (at, len) = *self.stored_text.entry(s.to_string()).or_insert_with(|| {
+            self.text.push_str(s);
+            (self.text.len() - s.len(), s.len())
+        });
+        format!("Span({at}, {len})")
+    }
+
+    fn code(&mut self, bytes: &[u8]) -> String {
+        let (at, len) = *self.stored_code.entry(bytes.to_vec()).or_insert_with(|| {
+            self.code.extend_from_slice(bytes);
+            (self.code.len() - bytes.len(), bytes.len())
+        });
+        format!("Span({at}, {len})")
+    }
+
+    /// A list, its items joined by `LIST_SEPARATOR`.
+    fn list(&mut self, items: &[String], what: &str) -> String {
+        for item in items {
+            assert!(!item.is_empty() && !item.contains('\0'), "{what}: an empty item, or one holding NUL");
+        }
+        self.text(&items.join("\0"))
+    }
+
+    fn opt_text(&mut self, s: &Option<String>) -> String {
+        match s {
+            Some(s) => format!("Some({})", self.text(s)),
+            None => "None".to_string(),
+        }
+    }
+
+    fn add(&mut self, r: &spec::RuleSpec, family: &str) {
+        let keywords: Vec<String> = r.keywords.iter().map(|k| k.to_ascii_lowercase()).collect();
+        let starts = r.regex.as_deref().map(required::starts).unwrap_or_default();
+        let hir = r
+            .regex
+            .as_deref()
+            .map(|p| syntax::parser().parse(p).unwrap_or_else(|e| panic!("rule {}: {e}", r.id)));
+        let encoded = |hir: &regex_syntax::hir::Hir| {
+            let mut code = Vec::new();
+            hircode::encode(hir, &mut code);
+            code
+        };
+        // Case-folded forms are made here, not at run time: folding a pattern cost more than it
+        // saves in compiling it. The relaxed form is relaxed from the form the engine runs.
+        let folded_hir = hir.as_ref().and_then(hircode::fold);
+        let folded = folded_hir.is_some();
+        let folded_code = folded_hir.as_ref().map(encoded).unwrap_or_default();
+        let (relaxed_code, relaxed_group) = match folded_hir.as_ref().or(hir.as_ref()) {
+            Some(run) if !starts.is_empty() => match hircode::relax(run) {
+                Some((relaxed, group, max)) => (encoded(&relaxed), (group, max)),
+                None => (Vec::new(), (0, 0)),
+            },
+            _ => (Vec::new(), (0, 0)),
+        };
+        let required = r.regex.as_deref().map(|p| required::compile_given(p, &keywords)).unwrap_or_default();
+        let path_required = r.path.as_deref().map(required::compile_path).unwrap_or_default();
+        let path_hir = r
+            .path
+            .as_deref()
+            .map(|p| hircode::compile(p).unwrap_or_else(|e| panic!("rule {}: {e}", r.id)))
+            .unwrap_or_default();
+        let fields = [
+            format!("id: {}", self.text(&r.id)),
+            format!("family: {}", self.text(family)),
+            format!("name: {}", self.text(&r.name)),
+            format!("description: {}", self.text(&r.description)),
+            format!("keywords: {}", self.list(&keywords, &r.id)),
+            format!("regex: {}", self.opt_text(&r.regex)),
+            format!("hir: {}", self.code(&hir.as_ref().map(encoded).unwrap_or_default())),
+            format!("single_line: {}", r.regex.as_deref().is_some_and(lines::single_line)),
+            format!("required: {}", self.code(&required)),
+            format!("starts: {}", self.code(&starts)),
+            format!("relaxed: {}", self.code(&relaxed_code)),
+            format!("relaxed_group: {relaxed_group:?}"),
+            format!("folded: {folded}"),
+            format!("folded_hir: {}", self.code(&folded_code)),
+            format!("path_required: {}", self.code(&path_required)),
+            format!("path_hir: {}", self.code(&path_hir)),
+            format!("path: {}", self.opt_text(&r.path)),
+            format!("validator: {}", self.opt_text(&r.validator)),
+            format!("placeholders: {}", r.placeholders),
+            format!("revoke: {}", self.text(&r.remediation.revoke)),
+            format!("url: {}", self.text(&r.remediation.url)),
+            format!("instead: {}", self.text(&r.remediation.instead)),
+            format!("examples: {}", self.list(&r.examples, &r.id)),
+            format!("negative_examples: {}", self.list(&r.negative_examples, &r.id)),
+        ];
+        writeln!(self.packed, "Packed {{ {} }},", fields.join(", ")).expect("write to string");
+        let entropy = match r.entropy {
+            Some(e) => format!("Some({e:?}_f64)"),
+            None => "None".to_string(),
+        };
+        writeln!(
+            self.builtin,
+            "RuleDef::builtin({}, Severity::{}, {entropy}),",
+            self.count,
+            capitalize(&r.severity)
+        )
+        .expect("write to string");
+        self.count += 1;
+    }
+
+    fn write(&self, out_dir: &Path) {
+        assert!(self.text.len() < u32::MAX as usize && self.code.len() < u32::MAX as usize);
+        std::fs::write(out_dir.join("rules_text.txt"), &self.text).expect("write rule text");
+        std::fs::write(out_dir.join("rules_code.bin"), &self.code).expect("write rule code");
+        let rust = format!(
+            "static TEXT: &str = include_str!(concat!(env!(\"OUT_DIR\"), \"/rules_text.txt\"));\n\
+             static CODE: &[u8] = include_bytes!(concat!(env!(\"OUT_DIR\"), \"/rules_code.bin\"));\n\
+             static PACKED: [Packed; {n}] = [\n{}];\n\
+             /// The built-in catalog, in file order.\n\
+             pub static BUILTIN: &[RuleDef] = &[\n{}];\n",
+            self.packed,
+            self.builtin,
+            n = self.count,
+        );
+        std::fs::write(out_dir.join("builtin_rules.rs"), rust).expect("write generated rules");
+    }
 }
 
 fn capitalize(s: &str) -> String {

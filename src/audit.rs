@@ -126,7 +126,7 @@ pub fn event(place: &Place, time: &str, kind: EventKind, f: &Finding, reason: Op
         },
         file: f.path.clone(),
         line: f.line,
-        rule: f.rule.id.to_string(),
+        rule: f.rule.id().to_string(),
         fingerprint: f.fingerprint.clone(),
         reason,
     }

@@ -37,7 +37,7 @@ pub struct Stats {
 /// The placeholder written in place of a finding's value.
 pub fn placeholder(finding: &Finding) -> String {
     let prefix = finding.fingerprint.get(..12).unwrap_or(&finding.fingerprint);
-    format!("[REDACTED:{}:{prefix}]", finding.rule.id)
+    format!("[REDACTED:{}:{prefix}]", finding.rule.id())
 }
 
 /// Copies `input` to `output`, replacing every secret the engine finds.
@@ -230,8 +230,11 @@ mod tests {
     fn a_putty_key_read_in_pieces_is_caught_whole() {
         for id in ["private-key.putty", "private-key.putty-encrypted"] {
             let rule = crate::rules::builtin(id).expect("rule");
-            let example =
-                crate::rules::example::expand(rule.examples[0], &mut Rng::new(5)).expect("template");
+            let example = crate::rules::example::expand(
+                rule.examples().iter().next().expect("an example"),
+                &mut Rng::new(5),
+            )
+            .expect("template");
             let secret = &example.text[example.secret.clone().expect("marked secret")];
             let input = format!("before\n{}\nafter\n", example.text);
             for step in [1, 7, 100, READ_CHUNK] {

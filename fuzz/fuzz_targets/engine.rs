@@ -29,13 +29,13 @@ fuzz_target!(|data: &[u8]| {
         if f.line == 0 {
             continue; // a finding about the file name
         }
-        assert!(f.span.end <= text.len(), "{}: span past the end", f.rule.id);
-        assert_eq!(&text[f.span.clone()], f.secret.expose(), "{}: span and secret differ", f.rule.id);
+        assert!(f.span.end <= text.len(), "{}: span past the end", f.rule.id());
+        assert_eq!(&text[f.span.clone()], f.secret.expose(), "{}: span and secret differ", f.rule.id());
         let before = &text[..f.span.start];
         let newlines = before.iter().filter(|&&b| b == b'\n').count() as u32;
         let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
-        assert_eq!(f.line, first_line + newlines, "{}: wrong line", f.rule.id);
-        assert_eq!(f.column as usize, f.span.start - line_start + 1, "{}: wrong column", f.rule.id);
+        assert_eq!(f.line, first_line + newlines, "{}: wrong line", f.rule.id());
+        assert_eq!(f.column as usize, f.span.start - line_start + 1, "{}: wrong column", f.rule.id());
         assert!(f.end() >= (f.line, 0));
         assert!(f.fingerprint.starts_with("lg1:") && f.fingerprint.len() == 20);
         let shown = f.secret.redacted();
@@ -44,7 +44,7 @@ fuzz_target!(|data: &[u8]| {
             assert!(
                 !shown.as_bytes().windows(value.len()).any(|w| w == value),
                 "{}: redaction shows it",
-                f.rule.id
+                f.rule.id()
             );
         }
         assert_eq!(format!("{}", f.secret), shown);

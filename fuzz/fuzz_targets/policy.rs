@@ -46,8 +46,8 @@ fuzz_target!(|data: &[u8]| {
             );
         }
         for rule in floor.active.iter().filter(|r| r.enforced.is_some()) {
-            let now = policy.rule(rule.def.id).expect("an enforced rule was switched off");
-            assert!(now.enforced.is_some(), "{} is no longer enforced", rule.def.id);
+            let now = policy.rule(rule.def.id()).expect("an enforced rule was switched off");
+            assert!(now.enforced.is_some(), "{} is no longer enforced", rule.def.id());
         }
     }
 

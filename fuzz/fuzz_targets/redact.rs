@@ -58,7 +58,7 @@ fuzz_target!(|data: &[u8]| {
                 count(&out, value),
                 0,
                 "{} ({} bytes) passed through the filter",
-                f.rule.id,
+                f.rule.id(),
                 value.len()
             );
         }

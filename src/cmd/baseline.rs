@@ -112,7 +112,7 @@ fn entry(f: &Finding, path: &str, args: &BaselineArgs, expires: Option<&str>) ->
     let mut e = format!(
         "\n[[ignore]]\nfingerprint = {}\nrule = {}\npath = {}\nreason = {}\n",
         q(&f.fingerprint),
-        q(f.rule.id),
+        q(f.rule.id()),
         q(path),
         q(&args.reason)
     );

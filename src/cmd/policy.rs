@@ -93,7 +93,7 @@ fn show(out: &mut dyn Write, p: &ResolvedPolicy) -> std::io::Result<()> {
             notes.push(format!("ENFORCED by {by}"));
         }
         let notes = if notes.is_empty() { String::new() } else { format!("  # {}", notes.join("; ")) };
-        writeln!(out, "{:<30} {:<8}{notes}", r.def.id, r.def.severity.as_str())?;
+        writeln!(out, "{:<30} {:<8}{notes}", r.def.id(), r.def.severity().as_str())?;
     }
     for d in &p.disabled {
         writeln!(out, "{:<30} disabled  # by {}", d.id, d.from)?;
@@ -171,24 +171,24 @@ fn explain(out: &mut dyn Write, p: &ResolvedPolicy, id: &str) -> Result<()> {
         return Err(UsageError(format!("{id:?} is not a rule; `leakgate rules` lists them")).into());
     };
     let d = rule.def;
-    writeln!(out, "{}  ({})", d.id, d.name)?;
+    writeln!(out, "{}  ({})", d.id(), d.name())?;
     writeln!(out, "  defined by:  {}", rule.from)?;
-    if !d.description.is_empty() {
-        writeln!(out, "  why:         {}", d.description)?;
+    if !d.description().is_empty() {
+        writeln!(out, "  why:         {}", d.description())?;
     }
-    writeln!(out, "  severity:    {}  # {}", d.severity, rule.severity_from)?;
-    match d.entropy {
+    writeln!(out, "  severity:    {}  # {}", d.severity(), rule.severity_from)?;
+    match d.entropy() {
         Some(e) => writeln!(out, "  entropy:     >= {e}  # {}", rule.entropy_from)?,
         None => writeln!(out, "  entropy:     (no minimum)")?,
     }
-    writeln!(out, "  keywords:    {}", d.keywords.join(", "))?;
-    if let Some(r) = d.regex {
+    writeln!(out, "  keywords:    {}", d.keywords().join(", "))?;
+    if let Some(r) = d.regex() {
         writeln!(out, "  regex:       {r}")?;
     }
-    if let Some(r) = d.path {
+    if let Some(r) = d.path() {
         writeln!(out, "  path:        {r}")?;
     }
-    let blocks = d.severity >= p.block_severity;
+    let blocks = d.severity() >= p.block_severity;
     writeln!(
         out,
         "  blocks:      {}  # min-severity-to-block = {} ({})",
@@ -254,17 +254,17 @@ fn explain(out: &mut dyn Write, p: &ResolvedPolicy, id: &str) -> Result<()> {
         entries.len(),
         if entries.len() == 1 { "y" } else { "ies" }
     )?;
-    if !d.examples.is_empty() {
+    if !d.examples().is_empty() {
         writeln!(out, "  examples (templates; {{{{gen:...}}}} is filled with random characters by tests):")?;
-        for e in d.examples {
+        for e in d.examples() {
             writeln!(out, "    {e}")?;
         }
     }
-    if !d.revoke.is_empty() {
-        writeln!(out, "  revoke:      {}", d.revoke)?;
+    if !d.revoke().is_empty() {
+        writeln!(out, "  revoke:      {}", d.revoke())?;
     }
-    if !d.url.is_empty() {
-        writeln!(out, "  url:         {}", d.url)?;
+    if !d.url().is_empty() {
+        writeln!(out, "  url:         {}", d.url())?;
     }
     Ok(())
 }
@@ -329,13 +329,17 @@ pub(super) fn apply_bypass(
     }
     let (mut kept, mut passed) = (Vec::new(), Vec::new());
     for finding in findings {
-        let enforced = policy.enforced_by(finding.rule.id);
+        let enforced = policy.enforced_by(finding.rule.id());
         match enforced {
             _ if finding.severity < block => kept.push(finding),
-            Some(by) if !policy.exception_allowed(finding.rule.id, crate::policy::ExceptionKind::Bypass) => {
+            Some(by)
+                if !policy.exception_allowed(finding.rule.id(), crate::policy::ExceptionKind::Bypass) =>
+            {
                 notes.push(format!(
                     "{}:{} {} is enforced by {by}; LEAKGATE_BYPASS does not apply to it",
-                    finding.path, finding.line, finding.rule.id
+                    finding.path,
+                    finding.line,
+                    finding.rule.id()
                 ));
                 kept.push(finding);
             }
@@ -354,7 +358,11 @@ pub(super) fn apply_bypass(
     for f in &passed {
         text.push_str(&format!(
             "\n    {}:{}  {}  {}  {}",
-            f.path, f.line, f.rule.id, f.secret, f.fingerprint
+            f.path,
+            f.line,
+            f.rule.id(),
+            f.secret,
+            f.fingerprint
         ));
     }
     notes.push(text);
@@ -386,7 +394,7 @@ pub(super) fn write_hook_notes(
     }
     let mut named: Vec<&str> = Vec::new();
     for finding in &collected.findings {
-        let id = finding.rule.id;
+        let id = finding.rule.id();
         if let Some(by) = policy.enforced_by(id) {
             let refused = collected
                 .refused
@@ -440,7 +448,7 @@ pub(super) fn write_hook_notes(
     if verbose && !collected.allowed.is_empty() {
         writeln!(out, "leakgate: {} finding(s) allowed by exceptions:", collected.allowed.len())?;
         for (f, e) in &collected.allowed {
-            writeln!(out, "    {}:{}  {}  {}  allowed by {e}", f.path, f.line, f.rule.id, f.fingerprint)?;
+            writeln!(out, "    {}:{}  {}  {}  allowed by {e}", f.path, f.line, f.rule.id(), f.fingerprint)?;
         }
     }
     Ok(())

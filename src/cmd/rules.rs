@@ -29,10 +29,10 @@ fn write(format: RulesFormat) -> Result<Outcome> {
                 writeln!(
                     out,
                     "{:<36} {:<9} {:<48} {}",
-                    rule.id,
-                    rule.severity,
-                    rule.name,
-                    rule.keywords.join(",")
+                    rule.id(),
+                    rule.severity(),
+                    rule.name(),
+                    rule.keywords().join(",")
                 )
                 .context("writing the rule list")?;
             }
@@ -49,14 +49,14 @@ fn write(format: RulesFormat) -> Result<Outcome> {
 /// The JSON form of one rule (no examples: they are test templates, not data for users).
 pub fn to_json(rule: &RuleDef) -> serde_json::Value {
     serde_json::json!({
-        "id": rule.id,
-        "name": rule.name,
-        "family": rule.family,
-        "severity": rule.severity.as_str(),
-        "keywords": rule.keywords,
-        "validator": rule.validator,
-        "path": rule.path,
-        "remediation": { "url": rule.url },
+        "id": rule.id(),
+        "name": rule.name(),
+        "family": rule.family(),
+        "severity": rule.severity().as_str(),
+        "keywords": rule.keywords().to_vec(),
+        "validator": rule.validator(),
+        "path": rule.path(),
+        "remediation": { "url": rule.url() },
     })
 }
 

@@ -23,7 +23,7 @@ use super::layer::{LayerInfo, LayerKind, Place, Source};
 use super::{ActiveRule, AllowEntry, DisabledRule, ExceptionKind, ResolvedPolicy, Setting, Violation};
 use crate::rules::spec::RuleSpec;
 use crate::rules::validate::Validator;
-use crate::rules::{RuleDef, Severity};
+use crate::rules::{CustomRule, RuleDef, Severity};
 
 /// "Is `value` stricter than or equal to `floor`?", one function per setting kind.
 pub mod stricter {
@@ -280,7 +280,7 @@ fn apply_file(policy: &mut ResolvedPolicy, ctx: &Ctx<'_>, file: &PolicyFile) -> 
         for glob in &spec.rules {
             let src = ctx.src(&glob.span(), &format!("enforce.rules = [\"{}\"]", glob.get_ref()));
             let mut any = false;
-            for rule in policy.active.iter_mut().filter(|r| id_glob_match(glob.get_ref(), r.def.id)) {
+            for rule in policy.active.iter_mut().filter(|r| id_glob_match(glob.get_ref(), r.def.id())) {
                 rule.enforced.get_or_insert_with(|| src.clone());
                 any = true;
             }
@@ -437,14 +437,6 @@ fn check_version(ctx: &Ctx<'_>, wanted: &Spanned<String>, have: &str) -> Result<
     Ok(())
 }
 
-fn leak(s: &str) -> &'static str {
-    Box::leak(s.to_string().into_boxed_str())
-}
-
-fn leak_list(v: &[String]) -> &'static [&'static str] {
-    Box::leak(v.iter().map(|s| leak(s)).collect::<Vec<_>>().into_boxed_slice())
-}
-
 fn add_custom_rule(
     policy: &mut ResolvedPolicy,
     ctx: &Ctx<'_>,
@@ -463,7 +455,7 @@ fn add_custom_rule(
             "the id must be lower-case `<provider>.<kind>` (letters, digits, `.`, `-`)".to_string()
         ));
     }
-    if policy.active.iter().any(|a| a.def.id == r.id) || policy.disabled.iter().any(|d| d.id == r.id) {
+    if policy.active.iter().any(|a| a.def.id() == r.id) || policy.disabled.iter().any(|d| d.id == r.id) {
         return Err(err(
             "duplicate rule id: a rule with this id already exists; give the new rule its own id, or tune the \
              existing one with [rules.severity] / [rules.entropy]"
@@ -496,36 +488,25 @@ fn add_custom_rule(
         }
     }
     let keywords: Vec<String> = r.keywords.iter().map(|k| k.to_ascii_lowercase()).collect();
-    let def: &'static RuleDef = Box::leak(Box::new(RuleDef {
-        id: leak(&r.id),
-        family: "custom",
-        name: leak(&r.name),
-        description: leak(&r.description),
+    let def = RuleDef::custom(
+        CustomRule {
+            id: r.id.clone(),
+            name: r.name.clone(),
+            description: r.description.clone(),
+            keywords,
+            regex: r.regex.clone(),
+            path: r.path.clone(),
+            validator: r.validator.clone(),
+            placeholders: r.placeholders,
+            revoke: r.remediation.revoke.clone(),
+            url: r.remediation.url.clone(),
+            instead: r.remediation.instead.clone(),
+            examples: r.examples.clone(),
+            negative_examples: r.negative_examples.clone(),
+        },
         severity,
-        keywords: leak_list(&keywords),
-        regex: r.regex.as_deref().map(leak),
-        // A custom rule's keywords keep their usual meaning, a filter on the whole fragment
-        // (as in gitleaks): its regex may be written to match on a line without the keyword.
-        single_line: false,
-        required: &[],
-        starts: &[],
-        relaxed: &[],
-        relaxed_group: (0, 0),
-        folded: false,
-        folded_hir: &[],
-        path_required: &[],
-        path_hir: &[],
-        hir: &[],
-        path: r.path.as_deref().map(leak),
-        entropy: r.entropy,
-        validator: r.validator.as_deref().map(leak),
-        placeholders: r.placeholders,
-        revoke: leak(&r.remediation.revoke),
-        url: leak(&r.remediation.url),
-        instead: leak(&r.remediation.instead),
-        examples: leak_list(&r.examples),
-        negative_examples: leak_list(&r.negative_examples),
-    }));
+        r.entropy,
+    );
     let src = ctx.src(&span, &format!("[[rule]] id = {:?}", r.id));
     policy.active.push(ActiveRule {
         def,
@@ -540,7 +521,7 @@ fn add_custom_rule(
 fn disable(policy: &mut ResolvedPolicy, ctx: &Ctx<'_>, glob: &Spanned<String>) -> Result<(), PolicyError> {
     let pattern = glob.get_ref();
     let src = ctx.src(&glob.span(), &format!("rules.disable = [\"{pattern}\"]"));
-    let known = policy.active.iter().any(|r| id_glob_match(pattern, r.def.id))
+    let known = policy.active.iter().any(|r| id_glob_match(pattern, r.def.id()))
         || policy.disabled.iter().any(|d| id_glob_match(pattern, &d.id));
     if !known {
         return Err(ctx.err(
@@ -550,21 +531,21 @@ fn disable(policy: &mut ResolvedPolicy, ctx: &Ctx<'_>, glob: &Spanned<String>) -
     }
     let mut kept = Vec::with_capacity(policy.active.len());
     for rule in std::mem::take(&mut policy.active) {
-        if !id_glob_match(pattern, rule.def.id) {
+        if !id_glob_match(pattern, rule.def.id()) {
             kept.push(rule);
             continue;
         }
         match &rule.enforced {
             Some(by) => {
                 policy.violations.push(Violation {
-                    rule: Some(rule.def.id.to_string()),
+                    rule: Some(rule.def.id().to_string()),
                     enforced_by: by.clone(),
                     attempted_by: src.clone(),
-                    what: format!("disable {}", rule.def.id),
+                    what: format!("disable {}", rule.def.id()),
                 });
                 kept.push(rule);
             }
-            None => policy.disabled.push(DisabledRule { id: rule.def.id.to_string(), from: src.clone() }),
+            None => policy.disabled.push(DisabledRule { id: rule.def.id().to_string(), from: src.clone() }),
         }
     }
     policy.active = kept;
@@ -586,29 +567,30 @@ fn tune(
 ) -> Result<(), PolicyError> {
     let src = ctx.src(span, key);
     let mut any = false;
-    for rule in policy.active.iter_mut().filter(|r| id_glob_match(pattern, r.def.id)) {
+    for rule in policy.active.iter_mut().filter(|r| id_glob_match(pattern, r.def.id())) {
         any = true;
-        let mut def = *rule.def;
-        let (ok, what) = match change {
+        let (def, ok, what) = match change {
             Tune::Severity(s) => {
-                def.severity = s;
+                let def = rule.def.with_severity(s);
                 (
-                    stricter::rule_severity(&rule.def.severity, &s),
-                    format!("lower the severity of {} to {s}", def.id),
+                    def,
+                    stricter::rule_severity(&rule.def.severity(), &s),
+                    format!("lower the severity of {} to {s}", def.id()),
                 )
             }
             Tune::Entropy(e) => {
-                def.entropy = Some(e);
+                let def = rule.def.with_entropy(e);
                 (
-                    stricter::rule_entropy(&rule.def.entropy, &Some(e)),
-                    format!("raise the minimum entropy of {} to {e}", def.id),
+                    def,
+                    stricter::rule_entropy(&rule.def.entropy(), &Some(e)),
+                    format!("raise the minimum entropy of {} to {e}", def.id()),
                 )
             }
         };
         if let Some(by) = &rule.enforced {
             if !ok {
                 policy.violations.push(Violation {
-                    rule: Some(def.id.to_string()),
+                    rule: Some(def.id().to_string()),
                     enforced_by: by.clone(),
                     attempted_by: src.clone(),
                     what,
@@ -643,7 +625,7 @@ fn add_allow(
         ));
     }
     for glob in &spec.rules {
-        let known = policy.active.iter().any(|r| id_glob_match(glob.get_ref(), r.def.id))
+        let known = policy.active.iter().any(|r| id_glob_match(glob.get_ref(), r.def.id()))
             || policy.disabled.iter().any(|d| id_glob_match(glob.get_ref(), &d.id));
         if !known {
             return Err(
@@ -681,14 +663,14 @@ fn add_allow(
     if !ctx.kind.is_org() {
         for rule in &policy.active {
             if let Some(by) = &rule.enforced {
-                if rules.iter().any(|g| id_glob_match(g, rule.def.id))
-                    && !policy.exception_allowed(rule.def.id, ExceptionKind::Allowlist)
+                if rules.iter().any(|g| id_glob_match(g, rule.def.id()))
+                    && !policy.exception_allowed(rule.def.id(), ExceptionKind::Allowlist)
                 {
                     policy.violations.push(Violation {
-                        rule: Some(rule.def.id.to_string()),
+                        rule: Some(rule.def.id().to_string()),
                         enforced_by: by.clone(),
                         attempted_by: src.clone(),
-                        what: format!("allowlist {}", rule.def.id),
+                        what: format!("allowlist {}", rule.def.id()),
                     });
                 }
             }
@@ -853,27 +835,27 @@ mod tests {
             }
             let filter = Filter::with_ignore_file(&merged, None, 0).unwrap();
             for rule in floor.active.iter().filter(|r| r.enforced.is_some()) {
-                let now = merged.rule(rule.def.id);
-                prop_assert!(now.is_some(), "enforced rule {} was disabled", rule.def.id);
+                let now = merged.rule(rule.def.id());
+                prop_assert!(now.is_some(), "enforced rule {} was disabled", rule.def.id());
                 let now = now.unwrap();
                 prop_assert!(now.enforced.is_some());
-                prop_assert!(now.def.severity >= rule.def.severity);
-                prop_assert!(now.def.entropy.unwrap_or(0.0) <= rule.def.entropy.unwrap_or(0.0));
+                prop_assert!(now.def.severity() >= rule.def.severity());
+                prop_assert!(now.def.entropy().unwrap_or(0.0) <= rule.def.entropy().unwrap_or(0.0));
                 let secret = Secret::new(b"abcdefgh12345678");
                 let finding = Finding {
                     rule: now.def,
-                    severity: now.def.severity,
+                    severity: now.def.severity(),
                     origin: Origin::File,
                     path: "src/a.txt".to_string(),
                     line: 2,
                     column: 1,
-                    fingerprint: secret.fingerprint(now.def.id),
+                    fingerprint: secret.fingerprint(now.def.id()),
                     secret,
                     also_elsewhere: 0,
                     span: 0..16,
                 };
                 let judged = filter.judge(&finding, Some(b"k = v # leakgate:allow reason=\"x\""), Some(b"# leakgate:allow-next-line"));
-                prop_assert!(judged.allowed_by.is_none(), "{} allowed by {:?}", rule.def.id, judged.allowed_by);
+                prop_assert!(judged.allowed_by.is_none(), "{} allowed by {:?}", rule.def.id(), judged.allowed_by);
             }
         }
     }
@@ -923,7 +905,7 @@ mod tests {
     fn rule_globs_with_many_stars_do_not_backtrack_exponentially() {
         let pattern = format!("{}x", "*".repeat(40));
         for rule in crate::rules::BUILTIN {
-            assert!(!id_glob_match(&pattern, rule.id));
+            assert!(!id_glob_match(&pattern, rule.id()));
         }
         assert!(id_glob_match(&"*?".repeat(20), &"a".repeat(25)));
         assert!(!id_glob_match(&"*?".repeat(30), &"a".repeat(25)));

@@ -278,7 +278,7 @@ impl ResolvedPolicy {
 
     /// The active rule with this id.
     pub fn rule(&self, id: &str) -> Option<&ActiveRule> {
-        self.active.iter().find(|r| r.def.id == id)
+        self.active.iter().find(|r| r.def.id() == id)
     }
 
     /// The organisation setting enforcing `rule_id`, if any.

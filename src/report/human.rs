@@ -133,8 +133,8 @@ fn write_finding(out: &mut dyn Write, report: &Report<'_>, finding: &Finding) ->
         out,
         "  {:<8} {}  {} [{}]  {}  {}{}{}",
         location,
-        finding.rule.id.yellow(),
-        finding.rule.name,
+        finding.rule.id().yellow(),
+        finding.rule.name(),
         paint(finding.severity),
         value.cyan(),
         finding.fingerprint.dimmed(),
@@ -213,7 +213,7 @@ fn write_first_step(
     };
     writeln!(out, "     and replace it ({}): {}", kind.label, kind.advice)?;
     // Rules about the file itself name no value to replace.
-    let mut rules: Vec<&str> = group.iter().filter(|f| f.line != 0).map(|f| f.rule.id).collect();
+    let mut rules: Vec<&str> = group.iter().filter(|f| f.line != 0).map(|f| f.rule.id()).collect();
     rules.dedup();
     for rule in rules {
         writeln!(out, "       {}", advice.reference(kind, rule).green())?;
@@ -233,24 +233,24 @@ fn paint(severity: Severity) -> colored::ColoredString {
 fn write_remedies(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()> {
     let mut rules: Vec<&RuleDef> = Vec::new();
     for f in report.findings {
-        if !rules.iter().any(|r| r.id == f.rule.id) {
+        if !rules.iter().any(|r| r.id() == f.rule.id()) {
             rules.push(f.rule);
         }
     }
     writeln!(out, "{}", "Then, for every secret above".bold())?;
     writeln!(out, "  {} if the value was ever real, revoke and rotate it at the provider:", "2.".bold())?;
     for rule in &rules {
-        let revoke = if rule.revoke.is_empty() {
+        let revoke = if rule.revoke().is_empty() {
             "change it wherever it is accepted, then issue a new one"
         } else {
-            rule.revoke
+            rule.revoke()
         };
-        writeln!(out, "       {} ({}): {revoke}", rule.id.yellow(), rule.name)?;
-        if !rule.url.is_empty() {
-            writeln!(out, "         {}", rule.url.underline())?;
+        writeln!(out, "       {} ({}): {revoke}", rule.id().yellow(), rule.name())?;
+        if !rule.url().is_empty() {
+            writeln!(out, "         {}", rule.url().underline())?;
         }
-        if !rule.instead.is_empty() {
-            writeln!(out, "         instead: {}", rule.instead)?;
+        if !rule.instead().is_empty() {
+            writeln!(out, "         instead: {}", rule.instead())?;
         }
     }
     writeln!(

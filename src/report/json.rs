@@ -80,8 +80,8 @@ pub fn write(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()> {
             let (kind, commit) = origin_parts(&f.origin);
             let (end_line, end_column) = f.end();
             JsonFinding {
-                rule_id: f.rule.id,
-                rule_name: f.rule.name,
+                rule_id: f.rule.id(),
+                rule_name: f.rule.name(),
                 severity: f.severity.as_str(),
                 path: &f.path,
                 line: f.line,
@@ -92,7 +92,11 @@ pub fn write(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()> {
                 secret_redacted: f.secret.redacted(),
                 fingerprint: &f.fingerprint,
                 blocking: report.is_blocking(f),
-                remediation: Remediation { revoke: f.rule.revoke, url: f.rule.url, instead: f.rule.instead },
+                remediation: Remediation {
+                    revoke: f.rule.revoke(),
+                    url: f.rule.url(),
+                    instead: f.rule.instead(),
+                },
             }
         })
         .collect();

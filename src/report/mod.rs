@@ -134,7 +134,7 @@ mod tests {
         let secret = Secret::new(b"not-a-real-value-0000");
         Finding {
             rule,
-            severity: rule.severity,
+            severity: rule.severity(),
             origin: Origin::Commit(std::sync::Arc::new(crate::source::CommitInfo {
                 id: "ab".repeat(20),
                 author: "Dev".to_string(),
@@ -143,7 +143,7 @@ mod tests {
             path: "deploy/env.sh".to_string(),
             line: 7,
             column: 5,
-            fingerprint: secret.fingerprint(rule.id),
+            fingerprint: secret.fingerprint(rule.id()),
             secret,
             span: 0..21,
             also_elsewhere: 0,

@@ -25,7 +25,7 @@ pub const SCHEMA_URI: &str =
 pub fn write(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()> {
     let mut rules: Vec<&RuleDef> = Vec::new();
     for f in report.findings {
-        if !rules.iter().any(|r| r.id == f.rule.id) {
+        if !rules.iter().any(|r| r.id() == f.rule.id()) {
             rules.push(f.rule);
         }
     }
@@ -33,7 +33,7 @@ pub fn write(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()> {
         .findings
         .iter()
         .map(|f| {
-            let index = rules.iter().position(|r| r.id == f.rule.id).unwrap_or(0);
+            let index = rules.iter().position(|r| r.id() == f.rule.id()).unwrap_or(0);
             result(report, f, index)
         })
         .collect();
@@ -71,18 +71,18 @@ fn level(blocking: bool) -> &'static str {
 }
 
 fn rule(report: &Report<'_>, rule: &RuleDef) -> Value {
-    let description = if rule.description.is_empty() { rule.name } else { rule.description };
-    let revoke = if rule.revoke.is_empty() {
+    let description = if rule.description().is_empty() { rule.name() } else { rule.description() };
+    let revoke = if rule.revoke().is_empty() {
         "Change the value wherever it is accepted, then issue a new one."
     } else {
-        rule.revoke
+        rule.revoke()
     };
-    let url_text = if rule.url.is_empty() { String::new() } else { format!(" ({})", rule.url) };
-    let url_md = if rule.url.is_empty() { String::new() } else { format!(" <{}>", rule.url) };
-    let instead = if rule.instead.is_empty() {
+    let url_text = if rule.url().is_empty() { String::new() } else { format!(" ({})", rule.url()) };
+    let url_md = if rule.url().is_empty() { String::new() } else { format!(" <{}>", rule.url()) };
+    let instead = if rule.instead().is_empty() {
         "Read the value at run time from the environment or a secret manager.".to_string()
     } else {
-        rule.instead.to_string()
+        rule.instead().to_string()
     };
     let text = format!(
         "{description}\n\nWhat to do:\n\
@@ -99,21 +99,21 @@ fn rule(report: &Report<'_>, rule: &RuleDef) -> Value {
          3. If it was already pushed or shared, rewriting history is not enough: **revoke it first**."
     );
     let mut value = json!({
-        "id": rule.id,
-        "name": camel(rule.id),
-        "shortDescription": { "text": rule.name },
+        "id": rule.id(),
+        "name": camel(rule.id()),
+        "shortDescription": { "text": rule.name() },
         "fullDescription": { "text": description },
         "help": { "text": text, "markdown": markdown },
-        "defaultConfiguration": { "level": level(rule.severity >= report.block_severity) },
+        "defaultConfiguration": { "level": level(rule.severity() >= report.block_severity) },
         "properties": {
-            "tags": ["security", "secret", rule.family],
-            "security-severity": security_severity(rule.severity),
+            "tags": ["security", "secret", rule.family()],
+            "security-severity": security_severity(rule.severity()),
             // Provider formats are exact; the generic assignment rule is a heuristic.
-            "precision": if rule.family == "generic" { "medium" } else { "high" },
+            "precision": if rule.family() == "generic" { "medium" } else { "high" },
         },
     });
-    if !rule.url.is_empty() {
-        value["helpUri"] = json!(rule.url);
+    if !rule.url().is_empty() {
+        value["helpUri"] = json!(rule.url());
     }
     value
 }
@@ -124,7 +124,7 @@ fn result(report: &Report<'_>, f: &Finding, rule_index: usize) -> Value {
     let in_commit = commit.map(|c| format!(" in commit {c}")).unwrap_or_default();
     let message = format!(
         "{} ({}){in_commit}, fingerprint {}. Take it out, then revoke and rotate it at the provider (see the rule's help).",
-        f.rule.name, f.rule.id, f.fingerprint
+        f.rule.name(), f.rule.id(), f.fingerprint
     );
     let region = if f.line == 0 {
         json!({ "startLine": 1 })
@@ -142,7 +142,7 @@ fn result(report: &Report<'_>, f: &Finding, rule_index: usize) -> Value {
         properties["commit"] = json!(oid);
     }
     json!({
-        "ruleId": f.rule.id,
+        "ruleId": f.rule.id(),
         "ruleIndex": rule_index,
         "level": level(blocking),
         "message": { "text": message },

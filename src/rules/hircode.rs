@@ -385,11 +385,11 @@ mod tests {
     fn every_builtin_pattern_round_trips() {
         let parse = |pattern| crate::rules::syntax::parser().parse(pattern).expect("parses");
         for rule in crate::rules::BUILTIN {
-            if let Some(pattern) = rule.regex {
-                assert_eq!(decode(rule.hir), Some(parse(pattern)), "{}", rule.id);
+            if let Some(pattern) = rule.regex() {
+                assert_eq!(decode(rule.hir()), Some(parse(pattern)), "{}", rule.id());
             }
-            if let Some(pattern) = rule.path {
-                assert_eq!(decode(rule.path_hir), Some(parse(pattern)), "{} (path)", rule.id);
+            if let Some(pattern) = rule.path() {
+                assert_eq!(decode(rule.path_hir()), Some(parse(pattern)), "{} (path)", rule.id());
             }
         }
     }

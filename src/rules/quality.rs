@@ -164,10 +164,10 @@ pub fn generate(seed: u64) -> Result<Vec<Sample>> {
     let mut rng = Rng::new(seed);
     let mut samples = Vec::new();
     for rule in BUILTIN {
-        for template in rule.examples {
+        for template in rule.examples() {
             let (path, body) = split_path(template);
-            let example = expand(body, &mut rng).map_err(|e| anyhow!("{}: {e}", rule.id))?;
-            if rule.regex.is_none() {
+            let example = expand(body, &mut rng).map_err(|e| anyhow!("{}: {e}", rule.id()))?;
+            if rule.regex().is_none() {
                 // A file that must not be committed: the path is the finding.
                 let path = path.unwrap_or_default().to_string();
                 let text = "placeholder=1\n".to_string();
@@ -202,11 +202,11 @@ pub fn generate(seed: u64) -> Result<Vec<Sample>> {
                 }
             }
         }
-        for template in rule.negative_examples {
+        for template in rule.negative_examples() {
             let (path, body) = split_path(template);
-            let example = expand(body, &mut rng).map_err(|e| anyhow!("{}: {e}", rule.id))?;
+            let example = expand(body, &mut rng).map_err(|e| anyhow!("{}: {e}", rule.id()))?;
             // Path rules are judged on the named path; content rules inside a realistic file.
-            let (path, text) = match (rule.regex, path) {
+            let (path, text) = match (rule.regex(), path) {
                 (None, path) => (path.unwrap_or_default().to_string(), "placeholder=1\n".to_string()),
                 (Some(_), Some(path)) => (path.to_string(), example.text),
                 (Some(_), None) => wrap_verbatim(KINDS[rng.below(KINDS.len())], &example.text, &mut rng),
@@ -215,7 +215,7 @@ pub fn generate(seed: u64) -> Result<Vec<Sample>> {
                 path,
                 text,
                 label: None,
-                negative_for: Some(rule.family),
+                negative_for: Some(rule.family()),
                 source: "rule-negative",
             });
         }
@@ -228,7 +228,7 @@ pub fn generate(seed: u64) -> Result<Vec<Sample>> {
         let secret = example.secret.clone().ok_or_else(|| anyhow!("{path}: no marked secret"))?;
         let rule = BUILTIN
             .iter()
-            .find(|r| r.family == family)
+            .find(|r| r.family() == family)
             .ok_or_else(|| anyhow!("{path}: no rule family {family}"))?;
         samples.push(Sample {
             path: path.to_string(),
@@ -260,7 +260,7 @@ pub fn evaluate(samples: &[Sample]) -> Result<Report> {
     let origin = Origin::File;
     let mut report = Report::default();
     for rule in BUILTIN {
-        report.families.entry(rule.family).or_default();
+        report.families.entry(rule.family()).or_default();
     }
     for sample in samples {
         let mut findings: Vec<Finding> = Vec::new();
@@ -269,7 +269,7 @@ pub fn evaluate(samples: &[Sample]) -> Result<Report> {
             Fragment { origin: &origin, path: &sample.path, first_line: 1, text: sample.text.as_bytes() };
         engine.scan(&fragment, &mut findings)?;
         let expected: Option<(&Label, &[u8])> = sample.label.as_ref().map(|l| {
-            let value = if l.rule.regex.is_none() {
+            let value = if l.rule.regex().is_none() {
                 sample.path.as_bytes()
             } else {
                 &sample.text.as_bytes()[l.secret.clone()]
@@ -280,11 +280,11 @@ pub fn evaluate(samples: &[Sample]) -> Result<Report> {
         for finding in &findings {
             // The leak is caught whichever rule catches it: a finding on the labelled value is true.
             let hit = expected.is_some_and(|(_, value)| same_secret(finding.secret.expose(), value));
-            if !hit && sample.negative_for.is_some_and(|family| family != finding.rule.family) {
+            if !hit && sample.negative_for.is_some_and(|family| family != finding.rule.family()) {
                 report.unscored += 1; // another family on a rule's own negative: not scored
                 continue;
             }
-            let stats = report.families.entry(finding.rule.family).or_default();
+            let stats = report.families.entry(finding.rule.family()).or_default();
             let by_source = report.sources.entry(sample.source).or_default();
             if hit {
                 stats.true_findings += 1;
@@ -295,7 +295,7 @@ pub fn evaluate(samples: &[Sample]) -> Result<Report> {
                 by_source.false_findings += 1;
                 report.problems.push(format!(
                     "false positive: {} in {} ({})",
-                    finding.rule.id,
+                    finding.rule.id(),
                     sample.path,
                     finding.secret.redacted()
                 ));
@@ -304,16 +304,16 @@ pub fn evaluate(samples: &[Sample]) -> Result<Report> {
         match expected {
             Some((label, _)) => {
                 report.samples.0 += 1;
-                let stats = report.families.entry(label.rule.family).or_default();
+                let stats = report.families.entry(label.rule.family()).or_default();
                 stats.positives += 1;
                 let by_source = report.sources.entry(sample.source).or_default();
                 by_source.positives += 1;
                 if found {
                     by_source.found += 1;
-                    let stats = report.families.entry(label.rule.family).or_default();
+                    let stats = report.families.entry(label.rule.family()).or_default();
                     stats.found += 1;
                 } else {
-                    report.problems.push(format!("missed: {} in {}", label.rule.id, sample.path));
+                    report.problems.push(format!("missed: {} in {}", label.rule.id(), sample.path));
                 }
             }
             None => {

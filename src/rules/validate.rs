@@ -207,20 +207,20 @@ pub fn accepts(rule: &RuleDef, value: &[u8]) -> bool {
 
 /// [`accepts`] without the documented examples.
 fn passes(rule: &RuleDef, value: &[u8]) -> bool {
-    let validator = rule.validator.and_then(Validator::parse);
+    let validator = rule.validator().and_then(Validator::parse);
     if let Some(v) = validator {
         if !v.accepts(value) {
             return false;
         }
     }
-    if rule.entropy.is_some_and(|min| entropy(value) < min) {
+    if rule.entropy().is_some_and(|min| entropy(value) < min) {
         return false;
     }
-    if !rule.placeholders || validator.is_some_and(|v| v.proves(value)) {
+    if !rule.placeholders() || validator.is_some_and(|v| v.proves(value)) {
         return true;
     }
     let prefix = rule
-        .keywords
+        .keywords()
         .iter()
         .filter(|k| value.len() > k.len() && value[..k.len()].eq_ignore_ascii_case(k.as_bytes()))
         .map(|k| k.len())

@@ -313,18 +313,18 @@ impl<'p> Filter<'p> {
         self.match_allowlists(finding, line, &mut matched);
         self.match_inline(finding, line, previous, &mut matched);
         self.match_ignore_file(finding, &mut matched);
-        let enforced = self.policy.enforced_by(finding.rule.id);
+        let enforced = self.policy.enforced_by(finding.rule.id());
         let mut judged = Judged::default();
         for (exception, invalid) in matched {
             let why = match (invalid, enforced) {
                 (Some(why), _) => Some(why),
                 (None, Some(by))
                     if !exception.from_org
-                        && !self.policy.exception_allowed(finding.rule.id, exception.kind) =>
+                        && !self.policy.exception_allowed(finding.rule.id(), exception.kind) =>
                 {
                     Some(format!(
                         "{} is enforced by {by}, which does not honour {} exceptions for it",
-                        finding.rule.id,
+                        finding.rule.id(),
                         exception.kind.as_str()
                     ))
                 }
@@ -345,7 +345,7 @@ impl<'p> Filter<'p> {
         line: Option<&[u8]>,
         out: &mut Vec<(Exception, Option<String>)>,
     ) {
-        for entry in self.policy.allow.iter().filter(|e| e.covers(finding.rule.id)) {
+        for entry in self.policy.allow.iter().filter(|e| e.covers(finding.rule.id())) {
             let secret = finding.secret.expose();
             let lower = String::from_utf8_lossy(secret).to_lowercase();
             let hit = entry.paths.is_match(&finding.path)
@@ -416,7 +416,7 @@ impl<'p> Filter<'p> {
         for entry in &self.ignore {
             let fp = entry.fingerprint.as_ref().is_none_or(|f| *f == finding.fingerprint);
             let rule =
-                entry.rule.as_ref().is_none_or(|r| crate::policy::merge::id_glob_match(r, finding.rule.id));
+                entry.rule.as_ref().is_none_or(|r| crate::policy::merge::id_glob_match(r, finding.rule.id()));
             let path = entry.path.as_ref().is_none_or(|p| {
                 *p == finding.path
                     || globset::Glob::new(p).is_ok_and(|g| g.compile_matcher().is_match(&finding.path))

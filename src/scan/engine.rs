@@ -72,15 +72,15 @@ impl Engine {
         let mut patterns: Vec<&'static str> = Vec::new();
         let mut custom_rules: Vec<Vec<usize>> = Vec::new();
         for (index, rule) in rules.iter().enumerate() {
-            if rule.regex.is_none() {
+            if rule.regex().is_none() {
                 continue;
             }
-            if let Some(builtin) = builtin_index(rule) {
+            if let Some(builtin) = rule.builtin_index() {
                 from_builtin[builtin] = Some(index);
                 continue;
             }
-            for keyword in rule.keywords {
-                match patterns.iter().position(|p| p == keyword) {
+            for keyword in rule.keywords() {
+                match patterns.iter().position(|&p| p == keyword) {
                     Some(at) => custom_rules[at].push(index),
                     None => {
                         patterns.push(keyword);
@@ -102,7 +102,7 @@ impl Engine {
         let path_only = rules
             .iter()
             .enumerate()
-            .filter(|(_, r)| r.regex.is_none() && r.path.is_some())
+            .filter(|(_, r)| r.regex().is_none() && r.path().is_some())
             .map(|(i, _)| i)
             .collect();
         Ok(Engine {
@@ -129,7 +129,7 @@ impl Engine {
         let mut windows: Vec<(usize, Range<usize>)> = Vec::new();
         let mut line: Option<Range<usize>> = None;
         let mut select = |rule: usize, start: usize, end: usize| {
-            let window = if self.rules[rule].single_line {
+            let window = if self.rules[rule].single_line() {
                 match &line {
                     Some(l) if l.start < start && end < l.end => l.clone(),
                     _ => line.insert(line_around(text, start, end)).clone(),
@@ -171,7 +171,7 @@ impl Engine {
             // The path pattern is compiled only once a window could hold a match.
             let mut path_applies = None;
             for window in merged(windows[at..end].iter().map(|(_, w)| w.clone())) {
-                if !required::holds(self.rules[rule].required, &text[window.clone()]) {
+                if !required::holds(self.rules[rule].required(), &text[window.clone()]) {
                     continue;
                 }
                 let applies = match path_applies {
@@ -203,17 +203,17 @@ impl Engine {
         let lower = path.to_ascii_lowercase();
         for &index in &self.path_only {
             let rule = self.rules[index];
-            let literal = rule.keywords.is_empty() || rule.keywords.iter().any(|k| lower.contains(k));
+            let literal = rule.keywords().is_empty() || rule.keywords().iter().any(|k| lower.contains(k));
             if literal && self.path_applies(index, path)? {
                 let secret = Secret::new(path.as_bytes());
                 out.push(Finding {
                     rule,
-                    severity: rule.severity,
+                    severity: rule.severity(),
                     origin: origin.clone(),
                     path: path.to_string(),
                     line: 0,
                     column: 0,
-                    fingerprint: secret.fingerprint(rule.id),
+                    fingerprint: secret.fingerprint(rule.id()),
                     secret,
                     also_elsewhere: 0,
                     span: 0..0,
@@ -224,19 +224,19 @@ impl Engine {
     }
 
     fn path_applies(&self, index: usize, path: &str) -> Result<bool> {
-        let Some(pattern) = self.rules[index].path else {
+        let Some(pattern) = self.rules[index].path() else {
             return Ok(true);
         };
-        let path_required = self.rules[index].path_required;
+        let path_required = self.rules[index].path_required();
         if !path_required.is_empty() && !required::holds(path_required, &required::slashed(path.as_bytes())) {
             return Ok(false);
         }
         // Paths are short: the cheapest form to build is the fastest overall.
         let regex = self.path_regexes[index]
-            .get_or_init(|| build_coded_meta(self.rules[index].path_hir, pattern, Tier::Lines))
+            .get_or_init(|| build_coded_meta(self.rules[index].path_hir(), pattern, Tier::Lines))
             .as_ref()
             .map_err(|e| {
-                anyhow!("the path pattern of rule {} does not compile: {e}", self.rules[index].id)
+                anyhow!("the path pattern of rule {} does not compile: {e}", self.rules[index].id())
             })?;
         Ok(regex.is_match(path.as_bytes()))
     }
@@ -254,22 +254,22 @@ impl Engine {
         out: &mut Vec<Finding>,
     ) -> Result<()> {
         let rule = self.rules[index];
-        let Some(pattern) = rule.regex else {
+        let Some(pattern) = rule.regex() else {
             return Ok(());
         };
         let tiers = self.regexes[index].get_or_init(Box::default);
         let regex = tiers.for_input(pattern, rule, window.len())?;
-        let check = Relaxed { group: rule.relaxed_group, exact: &|| tiers.exact(pattern, rule) };
-        let check = (!rule.relaxed.is_empty()).then_some(&check);
+        let check = Relaxed { group: rule.relaxed_group(), exact: &|| tiers.exact(pattern, rule) };
+        let check = (!rule.relaxed().is_empty()).then_some(&check);
         let text = searched_text(rule, fragment.text, lowered);
-        for_each_match(regex, rule.starts, check, text, window, |caps| record(rule, fragment, caps, out))
+        for_each_match(regex, rule.starts(), check, text, window, |caps| record(rule, fragment, caps, out))
     }
 }
 
 /// The text `rule` runs on: `text`, or for a case-folded rule (see [`hircode::fold`]) `text` with
 /// its ASCII letters lowercased, kept in `lowered` for the other rules of the fragment.
 fn searched_text<'t>(rule: &RuleDef, text: &'t [u8], lowered: &'t mut Option<Vec<u8>>) -> &'t [u8] {
-    if rule.folded {
+    if rule.folded() {
         lowered.get_or_insert_with(|| text.to_ascii_lowercase())
     } else {
         text
@@ -357,12 +357,12 @@ fn record(rule: &'static RuleDef, fragment: &Fragment<'_>, caps: &Captures, out:
     let secret = Secret::new(value);
     out.push(Finding {
         rule,
-        severity: rule.severity,
+        severity: rule.severity(),
         origin: fragment.origin.clone(),
         path: fragment.path.to_string(),
         line,
         column,
-        fingerprint: secret.fingerprint(rule.id),
+        fingerprint: secret.fingerprint(rule.id()),
         secret,
         also_elsewhere: 0,
         span: m.range(),
@@ -375,14 +375,14 @@ impl TieredRegex {
         let seen = self.scanned.fetch_add(len as u64, Ordering::Relaxed) + len as u64;
         let (cell, tier) = if seen > PREFILTER_AFTER {
             (&self.full, Tier::Full)
-        } else if (rule.single_line || !rule.starts.is_empty()) && seen <= LINES_UNTIL {
+        } else if (rule.single_line() || !rule.starts().is_empty()) && seen <= LINES_UNTIL {
             (&self.lines, Tier::Lines)
         } else {
             (&self.light, Tier::Light)
         };
         cell.get_or_init(|| build_rule_meta(rule, pattern, tier))
             .as_ref()
-            .map_err(|e| anyhow!("the pattern of rule {} does not compile: {e}", rule.id))
+            .map_err(|e| anyhow!("the pattern of rule {} does not compile: {e}", rule.id()))
     }
 
     /// The exact pattern of a relaxed rule, in the cheapest form (it runs anchored, on a few
@@ -391,7 +391,7 @@ impl TieredRegex {
         self.exact
             .get_or_init(|| build_coded_meta(exact_code(rule), pattern, Tier::Lines))
             .as_ref()
-            .map_err(|e| anyhow!("the pattern of rule {} does not compile: {e}", rule.id))
+            .map_err(|e| anyhow!("the pattern of rule {} does not compile: {e}", rule.id()))
     }
 }
 
@@ -416,16 +416,16 @@ enum Tier {
 /// Compiles a rule's pattern for its tiers: from its relaxed `Hir` when it has one, else from its
 /// prebuilt `Hir`, else (custom rules) from its text.
 fn build_rule_meta(rule: &RuleDef, pattern: &str, tier: Tier) -> Result<meta::Regex, String> {
-    let code = if rule.relaxed.is_empty() { exact_code(rule) } else { rule.relaxed };
+    let code = if rule.relaxed().is_empty() { exact_code(rule) } else { rule.relaxed() };
     build_coded_meta(code, pattern, tier)
 }
 
 /// The code of a rule's exact pattern as the engine runs it: case-folded when the rule is.
 fn exact_code(rule: &RuleDef) -> &'static [u8] {
-    if rule.folded {
-        rule.folded_hir
+    if rule.folded() {
+        rule.folded_hir()
     } else {
-        rule.hir
+        rule.hir()
     }
 }
 
@@ -457,13 +457,6 @@ fn build_meta(pattern: &str, tier: Tier) -> Result<meta::Regex, String> {
         .syntax(regex_automata::util::syntax::Config::new().utf8(false).unicode(false))
         .build(pattern)
         .map_err(|e| e.to_string())
-}
-
-/// The index of `rule` in [`BUILTIN`], if it is a built-in rule as shipped.
-fn builtin_index(rule: &'static RuleDef) -> Option<usize> {
-    let offset = (rule as *const RuleDef as usize).checked_sub(BUILTIN.as_ptr() as usize)?;
-    let index = offset / std::mem::size_of::<RuleDef>();
-    BUILTIN.get(index).filter(|builtin| std::ptr::eq(*builtin, rule)).map(|_| index)
 }
 
 /// The line holding `start..end`, with the newlines before and after it (a single-line match
@@ -505,7 +498,7 @@ fn drop_overlaps(out: &mut Vec<Finding>, first: usize) {
     }
     let mut fresh: Vec<Finding> = out.drain(first..).collect();
     fresh.sort_by_key(|f| (f.line, f.column));
-    let rank = |f: &Finding| (f.rule.family != "generic", f.severity);
+    let rank = |f: &Finding| (f.rule.family() != "generic", f.severity);
     let mut kept: Vec<Finding> = Vec::with_capacity(fresh.len());
     for finding in fresh {
         let overlapping = kept.iter().position(|k| overlaps(k, &finding));
@@ -551,11 +544,11 @@ mod tests {
                 Fragment { origin: &origin, path: "big.txt", first_line: 1, text: text.as_bytes() };
             let mut out = Vec::new();
             engine.scan(&fragment, &mut out).expect("scan");
-            let found: Vec<&Finding> = out.iter().filter(|f| f.rule.id == "aws.access-key-id").collect();
+            let found: Vec<&Finding> = out.iter().filter(|f| f.rule.id() == "aws.access-key-id").collect();
             assert_eq!(found.len(), 1, "round {round}");
             assert_eq!(found[0].line, 40_001, "round {round}");
         }
-        let index = engine.rules.iter().position(|r| r.id == "aws.access-key-id").expect("rule");
+        let index = engine.rules.iter().position(|r| r.id() == "aws.access-key-id").expect("rule");
         let tiers = engine.regexes[index].get().expect("the rule ran");
         assert!(tiers.full.get().is_some(), "the prefiltered pattern was never built");
         assert!(tiers.light.get().is_none(), "a 2 MiB fragment should go straight to the fast form");
@@ -571,25 +564,25 @@ mod tests {
         // settles a relaxed match with, and the exact pattern as written.
         let rules: Vec<(&RuleDef, meta::Regex, meta::Regex, meta::Regex)> = BUILTIN
             .iter()
-            .filter(|r| !r.starts.is_empty())
+            .filter(|r| !r.starts().is_empty())
             .map(|r| {
-                let pattern = r.regex.expect("content rule");
+                let pattern = r.regex().expect("content rule");
                 let run = build_rule_meta(r, pattern, Tier::Lines).expect("compiles");
                 let settle = build_coded_meta(exact_code(r), pattern, Tier::Lines).expect("compiles");
-                (r, run, settle, build_coded_meta(r.hir, pattern, Tier::Lines).expect("compiles"))
+                (r, run, settle, build_coded_meta(r.hir(), pattern, Tier::Lines).expect("compiles"))
             })
             .collect();
         assert!(rules.len() > 100, "most rules have start candidates");
         assert!(
-            rules.iter().filter(|(r, ..)| !r.relaxed.is_empty()).count() >= 10,
+            rules.iter().filter(|(r, ..)| !r.relaxed().is_empty()).count() >= 10,
             "rules with relaxed forms"
         );
-        assert!(rules.iter().filter(|(r, ..)| r.folded).count() >= 10, "case-folded rules");
+        assert!(rules.iter().filter(|(r, ..)| r.folded()).count() >= 10, "case-folded rules");
         // Lines of every rule's examples, positive and negative, joined and cut at random.
         let mut rng = crate::rules::example::Rng::new(3);
         let samples: Vec<String> = BUILTIN
             .iter()
-            .flat_map(|r| r.examples.iter().chain(r.negative_examples.iter()))
+            .flat_map(|r| r.examples().iter().chain(r.negative_examples().iter()))
             .filter_map(|template| crate::rules::example::expand(template, &mut rng).ok())
             .flat_map(|e| e.text.lines().map(str::to_string).collect::<Vec<_>>())
             .filter(|l| !l.is_empty())
@@ -626,12 +619,12 @@ mod tests {
                     settled.set(settled.get() + 1);
                     Ok(settle)
                 };
-                let check = Relaxed { group: rule.relaxed_group, exact: &exact_used };
-                let check = (!rule.relaxed.is_empty()).then_some(&check);
-                let anchored = matches(run, rule.starts, check, searched_text(rule, text.as_bytes(), &mut None));
+                let check = Relaxed { group: rule.relaxed_group(), exact: &exact_used };
+                let check = (!rule.relaxed().is_empty()).then_some(&check);
+                let anchored = matches(run, rule.starts(), check, searched_text(rule, text.as_bytes(), &mut None));
                 let plain = matches(exact, &[], None, text.as_bytes());
                 found.set(found.get() + plain.len());
-                prop_assert_eq!(anchored, plain, "rule {}", rule.id);
+                prop_assert_eq!(anchored, plain, "rule {}", rule.id());
             }
         });
         assert!(
@@ -665,13 +658,13 @@ mod tests {
     fn relaxed_groups_around_their_bound_match_as_the_exact_pattern() {
         let mut rng = Rng::new(7);
         let mut compared = 0;
-        for rule in BUILTIN.iter().filter(|r| !r.relaxed.is_empty()) {
-            let pattern = rule.regex.expect("content rule");
+        for rule in BUILTIN.iter().filter(|r| !r.relaxed().is_empty()) {
+            let pattern = rule.regex().expect("content rule");
             let run = build_rule_meta(rule, pattern, Tier::Lines).expect("compiles");
             let settle = build_coded_meta(exact_code(rule), pattern, Tier::Lines).expect("compiles");
-            let exact = build_coded_meta(rule.hir, pattern, Tier::Lines).expect("compiles");
-            let (group, bound) = rule.relaxed_group;
-            for template in rule.examples {
+            let exact = build_coded_meta(rule.hir(), pattern, Tier::Lines).expect("compiles");
+            let (group, bound) = rule.relaxed_group();
+            for template in rule.examples() {
                 let text =
                     crate::rules::example::expand(template, &mut rng).expect("example").text.into_bytes();
                 let Some(span) = exact.captures_iter(&text).find_map(|c| c.get_group(group as usize)) else {
@@ -683,12 +676,12 @@ mod tests {
                     grown.extend(std::iter::repeat_n(last, extra));
                     grown.extend_from_slice(&text[span.end..]);
                     let exact_form = || Ok(&settle);
-                    let check = Relaxed { group: rule.relaxed_group, exact: &exact_form };
+                    let check = Relaxed { group: rule.relaxed_group(), exact: &exact_form };
                     assert_eq!(
-                        matches(&run, rule.starts, Some(&check), searched_text(rule, &grown, &mut None)),
+                        matches(&run, rule.starts(), Some(&check), searched_text(rule, &grown, &mut None)),
                         matches(&exact, &[], None, &grown),
                         "rule {} with the group grown by {extra}",
-                        rule.id
+                        rule.id()
                     );
                     compared += 1;
                 }
@@ -702,7 +695,7 @@ mod tests {
         let fragment = Fragment { origin: &origin, path: "f.py", first_line: 1, text: text.as_bytes() };
         let mut out = Vec::new();
         engine.scan(&fragment, &mut out).expect("scan");
-        out.iter().map(|f| (f.rule.id.to_string(), f.line)).collect()
+        out.iter().map(|f| (f.rule.id().to_string(), f.line)).collect()
     }
 
     /// A single-line rule runs on the lines holding its keywords, including a match that starts

@@ -113,8 +113,8 @@ mod tests {
     /// found in text without keywords.
     #[test]
     fn every_keyword_selects_its_rules() {
-        for (index, rule) in BUILTIN.iter().enumerate().filter(|(_, r)| r.regex.is_some()) {
-            for keyword in rule.keywords {
+        for (index, rule) in BUILTIN.iter().enumerate().filter(|(_, r)| r.regex().is_some()) {
+            for keyword in rule.keywords() {
                 for text in [format!("x {keyword} y"), format!("x {} y", keyword.to_ascii_uppercase())] {
                     let mut selected = false;
                     for_each_hit(text.as_bytes(), |k, start, end| {
@@ -122,7 +122,7 @@ mod tests {
                             selected |= rules_of(k).contains(&(index as u16));
                         }
                     });
-                    assert!(selected, "{keyword:?} of {} not found in {text:?}", rule.id);
+                    assert!(selected, "{keyword:?} of {} not found in {text:?}", rule.id());
                 }
             }
         }
@@ -135,7 +135,7 @@ mod tests {
     /// text, keywords straddling the quarter boundaries included.
     #[test]
     fn streams_find_what_one_stream_finds() {
-        let keywords: Vec<&str> = BUILTIN.iter().flat_map(|r| r.keywords.iter().copied()).collect();
+        let keywords: Vec<&str> = BUILTIN.iter().flat_map(|r| r.keywords().iter()).collect();
         let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
         let mut next = move |n: usize| {
             seed ^= seed << 13;

@@ -29,8 +29,8 @@ use crate::harness::{contains_bytes, TestRepo};
 fn plantable() -> Vec<(&'static RuleDef, &'static str)> {
     BUILTIN
         .iter()
-        .filter(|r| r.regex.is_some() && r.path.is_none())
-        .flat_map(|r| r.examples.iter().filter(|t| t.contains("{{<}}")).map(move |t| (r, *t)))
+        .filter(|r| r.regex().is_some() && r.path().is_none())
+        .flat_map(|r| r.examples().iter().filter(|t| t.contains("{{<}}")).map(move |t| (r, t)))
         .collect()
 }
 
@@ -46,7 +46,7 @@ fn planted(pick: usize, seed: u64) -> Planted {
     let (rule, template) = all[pick % all.len()];
     let example = expand(template, &mut Rng::new(seed)).expect("valid template");
     let range = example.secret.expect("marked secret");
-    Planted { rule: rule.id, secret: example.text[range].to_string(), text: example.text }
+    Planted { rule: rule.id(), secret: example.text[range].to_string(), text: example.text }
 }
 
 /// Harmless filler lines: lower-case words and spaces, no punctuation, so no assignment a rule
@@ -162,13 +162,13 @@ proptest! {
             let (line, _) = lines_at(&fragment, f.line);
             let line = line.expect("the finding's line is in the fragment");
             let first = f.secret.expose().split(|&b| b == b'\n').next().unwrap_or_default();
-            prop_assert!(contains_bytes(line, first) || first.is_empty(), "{}: line {} does not hold the secret", f.rule.id, f.line);
+            prop_assert!(contains_bytes(line, first) || first.is_empty(), "{}: line {} does not hold the secret", f.rule.id(), f.line);
             prop_assert_eq!(&line[f.column as usize - 1..][..first.len()], first);
         }
         let offset = p.text.find(&p.secret).expect("secret in its example");
         let expected = first_line + index as u32 + p.text[..offset].matches('\n').count() as u32;
         prop_assert!(
-            findings.iter().any(|f| f.rule.id == p.rule && f.secret.expose() == p.secret.as_bytes() && f.line == expected),
+            findings.iter().any(|f| f.rule.id() == p.rule && f.secret.expose() == p.secret.as_bytes() && f.line == expected),
             "{}: not found at line {expected} ({} findings)", p.rule, findings.len()
         );
     }
@@ -208,7 +208,7 @@ proptest! {
             match judged.allowed_by {
                 Some(e) => {
                     prop_assert_eq!(e.kind, ExceptionKind::Allowlist);
-                    prop_assert!(policy.allow.iter().any(|a| a.covers(f.rule.id)), "{} allowed by an entry that does not cover it", f.rule.id);
+                    prop_assert!(policy.allow.iter().any(|a| a.covers(f.rule.id())), "{} allowed by an entry that does not cover it", f.rule.id());
                 }
                 None => kept.push(key(f)),
             }
@@ -284,7 +284,7 @@ fn allow_toml(entries: &[AllowGen], planted: &[&str]) -> String {
 
 /// What identifies a finding across runs and sources.
 fn key(f: &Finding) -> (String, u32, u32, String) {
-    (f.rule.id.to_string(), f.line, f.column, f.fingerprint.clone())
+    (f.rule.id().to_string(), f.line, f.column, f.fingerprint.clone())
 }
 
 /// Findings of a JSON report as (rule, line, column, fingerprint).
