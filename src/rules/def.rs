@@ -383,3 +383,98 @@ impl Iterator for ListIter {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::spec::RuleFileSpec;
+
+    /// Every built-in rule reads back, field by field, what its TOML file says: the spans of the
+    /// packed catalog point at the right text.
+    #[test]
+    fn packed_rules_read_back_their_toml() {
+        let mut files: Vec<_> = std::fs::read_dir("src/rules/builtin")
+            .expect("the catalog directory")
+            .map(|e| e.expect("an entry").path())
+            .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+            .collect();
+        files.sort();
+        let mut rules = BUILTIN.iter();
+        for file in &files {
+            let text = std::fs::read_to_string(file).expect("a readable rule file");
+            let spec: RuleFileSpec = toml::from_str(&text).expect("a valid rule file");
+            let family = file.file_stem().and_then(|s| s.to_str()).expect("a file name");
+            for want in spec.rule {
+                let got = rules.next().expect("as many built-in rules as in the files");
+                assert_eq!(got.id(), want.id);
+                assert_eq!(got.family(), family, "{}", want.id);
+                assert_eq!(got.name(), want.name, "{}", want.id);
+                assert_eq!(got.description(), want.description, "{}", want.id);
+                assert_eq!(got.severity().as_str(), want.severity, "{}", want.id);
+                let keywords: Vec<String> = want.keywords.iter().map(|k| k.to_ascii_lowercase()).collect();
+                assert_eq!(got.keywords().to_vec(), keywords, "{}", want.id);
+                assert_eq!(got.keywords().len(), keywords.len(), "{}", want.id);
+                assert_eq!(got.regex(), want.regex.as_deref(), "{}", want.id);
+                assert_eq!(got.path(), want.path.as_deref(), "{}", want.id);
+                assert_eq!(got.entropy(), want.entropy, "{}", want.id);
+                assert_eq!(got.validator(), want.validator.as_deref(), "{}", want.id);
+                assert_eq!(got.placeholders(), want.placeholders, "{}", want.id);
+                assert_eq!(got.revoke(), want.remediation.revoke, "{}", want.id);
+                assert_eq!(got.url(), want.remediation.url, "{}", want.id);
+                assert_eq!(got.instead(), want.remediation.instead, "{}", want.id);
+                assert_eq!(got.examples().to_vec(), want.examples, "{}", want.id);
+                assert_eq!(got.negative_examples().to_vec(), want.negative_examples, "{}", want.id);
+                assert_eq!(got.negative_examples().is_empty(), want.negative_examples.is_empty());
+                assert_eq!(got.builtin_index(), Some(BUILTIN.len() - rules.len() - 1));
+                assert_eq!(got.hir().is_empty(), want.regex.is_none(), "{}", want.id);
+                assert_eq!(got.path_hir().is_empty(), want.path.is_none(), "{}", want.id);
+            }
+        }
+        assert!(rules.next().is_none(), "more built-in rules than in the files");
+    }
+
+    /// A policy's tuning changes the severity or entropy, and nothing else: the rule stays the
+    /// built-in one (the engine finds it through the static keyword table).
+    #[test]
+    fn tuned_rules_stay_built_in() {
+        let rule = crate::rules::builtin("aws.access-key-id").expect("a built-in rule");
+        let tuned = rule.with_severity(Severity::Low).with_entropy(4.5);
+        assert_eq!(tuned.severity(), Severity::Low);
+        assert_eq!(tuned.entropy(), Some(4.5));
+        assert_eq!(tuned.builtin_index(), rule.builtin_index());
+        assert_eq!((tuned.id(), tuned.regex(), tuned.hir()), (rule.id(), rule.regex(), rule.hir()));
+        assert_ne!(rule.severity(), Severity::Low);
+    }
+
+    /// A custom rule reads back what the policy gave, with nothing compiled ahead.
+    #[test]
+    fn custom_rules_read_back_what_was_given() {
+        let rule = RuleDef::custom(
+            CustomRule {
+                id: "acme.token".into(),
+                name: "Acme token".into(),
+                description: "An Acme API token.".into(),
+                keywords: vec!["acme_".into(), "acmetok".into()],
+                regex: Some("acme_[a-z]{8}".into()),
+                path: None,
+                validator: None,
+                placeholders: true,
+                revoke: "Revoke it in the Acme console.".into(),
+                url: "https://acme.invalid/tokens".into(),
+                instead: "ACME_TOKEN from the environment".into(),
+                examples: vec!["acme_abcdefgh".into()],
+                negative_examples: Vec::new(),
+            },
+            Severity::High,
+            Some(3.0),
+        );
+        assert_eq!((rule.id(), rule.family(), rule.name()), ("acme.token", "custom", "Acme token"));
+        assert_eq!(rule.keywords().to_vec(), ["acme_", "acmetok"]);
+        assert_eq!(rule.keywords().join(","), "acme_,acmetok");
+        assert_eq!(rule.regex(), Some("acme_[a-z]{8}"));
+        assert_eq!((rule.severity(), rule.entropy()), (Severity::High, Some(3.0)));
+        assert!(rule.negative_examples().is_empty() && rule.examples().len() == 1);
+        assert!(rule.hir().is_empty() && rule.starts().is_empty() && !rule.single_line());
+        assert_eq!(rule.builtin_index(), None);
+    }
+}
