@@ -267,9 +267,10 @@ impl Catalog {
             Some(e) => format!("Some({e:?}_f64)"),
             None => "None".to_string(),
         };
+        let path_only = r.regex.is_none() && r.path.is_some();
         writeln!(
             self.builtin,
-            "RuleDef::builtin({}, Severity::{}, {entropy}),",
+            "RuleDef::builtin({}, Severity::{}, {entropy}, {path_only}),",
             self.count,
             capitalize(&r.severity)
         )

@@ -19,6 +19,9 @@ pub struct RuleDef {
     data: Data,
     severity: Severity,
     entropy: Option<f64>,
+    /// Whether the rule has a path pattern and no content pattern; kept here, beside the index,
+    /// so that the engine sorts the rules without reading their packed data.
+    path_only: bool,
 }
 
 /// Where a rule's fixed parts live.
@@ -115,14 +118,15 @@ fn list(span: Span) -> List {
 
 impl RuleDef {
     /// The built-in rule `index` (used by the generated [`BUILTIN`]).
-    const fn builtin(index: u16, severity: Severity, entropy: Option<f64>) -> RuleDef {
-        RuleDef { data: Data::Builtin(index), severity, entropy }
+    const fn builtin(index: u16, severity: Severity, entropy: Option<f64>, path_only: bool) -> RuleDef {
+        RuleDef { data: Data::Builtin(index), severity, entropy, path_only }
     }
 
     /// Makes a custom rule, for the rest of the process (policies load once).
     pub fn custom(rule: CustomRule, severity: Severity, entropy: Option<f64>) -> &'static RuleDef {
+        let path_only = rule.regex.is_none() && rule.path.is_some();
         let rule: &'static CustomRule = Box::leak(Box::new(rule));
-        Box::leak(Box::new(RuleDef { data: Data::Custom(rule), severity, entropy }))
+        Box::leak(Box::new(RuleDef { data: Data::Custom(rule), severity, entropy, path_only }))
     }
 
     /// This rule with another severity (a policy's `[rules.severity]`).
@@ -152,6 +156,11 @@ impl RuleDef {
             Data::Builtin(index) => builtin(&PACKED[usize::from(index)]),
             Data::Custom(rule) => custom(rule),
         }
+    }
+
+    /// Whether the rule flags a file by its path alone (a path pattern and no content pattern).
+    pub fn path_only(&self) -> bool {
+        self.path_only
     }
 
     /// Stable id, `<provider>.<kind>`.
@@ -427,6 +436,7 @@ mod tests {
                 assert_eq!(got.negative_examples().is_empty(), want.negative_examples.is_empty());
                 assert_eq!(got.builtin_index(), Some(BUILTIN.len() - rules.len() - 1));
                 assert_eq!(got.hir().is_empty(), want.regex.is_none(), "{}", want.id);
+                assert_eq!(got.path_only(), want.regex.is_none() && want.path.is_some(), "{}", want.id);
                 assert_eq!(got.path_hir().is_empty(), want.path.is_none(), "{}", want.id);
             }
         }
@@ -476,5 +486,6 @@ mod tests {
         assert!(rule.negative_examples().is_empty() && rule.examples().len() == 1);
         assert!(rule.hir().is_empty() && rule.starts().is_empty() && !rule.single_line());
         assert_eq!(rule.builtin_index(), None);
+        assert!(!rule.path_only());
     }
 }

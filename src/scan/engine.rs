@@ -72,11 +72,14 @@ impl Engine {
         let mut patterns: Vec<&'static str> = Vec::new();
         let mut custom_rules: Vec<Vec<usize>> = Vec::new();
         for (index, rule) in rules.iter().enumerate() {
-            if rule.regex().is_none() {
-                continue;
-            }
+            // A built-in rule is found through the static keyword table, which holds the keywords
+            // of content rules only; `regex` is not read here, so that start-up reads nothing of
+            // the rules a commit does not need.
             if let Some(builtin) = rule.builtin_index() {
                 from_builtin[builtin] = Some(index);
+                continue;
+            }
+            if rule.regex().is_none() {
                 continue;
             }
             for keyword in rule.keywords() {
@@ -99,12 +102,7 @@ impl Engine {
             Some(CustomKeywords { automaton, rules: custom_rules })
         };
         let n = rules.len();
-        let path_only = rules
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| r.regex().is_none() && r.path().is_some())
-            .map(|(i, _)| i)
-            .collect();
+        let path_only = rules.iter().enumerate().filter(|(_, r)| r.path_only()).map(|(i, _)| i).collect();
         Ok(Engine {
             rules,
             path_only,
