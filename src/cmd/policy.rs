@@ -224,7 +224,7 @@ fn explain(out: &mut dyn Write, p: &ResolvedPolicy, id: &str) -> Result<()> {
         for a in allows {
             let applies = rule.enforced.is_none()
                 || a.from.kind.is_org()
-                || p.exception_allowed(id, policy::ExceptionKind::Allowlist);
+                || p.exception_allowed(rule.def, policy::ExceptionKind::Allowlist);
             writeln!(
                 out,
                 "    {}{}",
@@ -329,12 +329,10 @@ pub(super) fn apply_bypass(
     }
     let (mut kept, mut passed) = (Vec::new(), Vec::new());
     for finding in findings {
-        let enforced = policy.enforced_by(finding.rule.id());
+        let enforced = policy.enforced_by(finding.rule);
         match enforced {
             _ if finding.severity < block => kept.push(finding),
-            Some(by)
-                if !policy.exception_allowed(finding.rule.id(), crate::policy::ExceptionKind::Bypass) =>
-            {
+            Some(by) if !policy.exception_allowed(finding.rule, crate::policy::ExceptionKind::Bypass) => {
                 notes.push(format!(
                     "{}:{} {} is enforced by {by}; LEAKGATE_BYPASS does not apply to it",
                     finding.path,
@@ -395,7 +393,7 @@ pub(super) fn write_hook_notes(
     let mut named: Vec<&str> = Vec::new();
     for finding in &collected.findings {
         let id = finding.rule.id();
-        if let Some(by) = policy.enforced_by(id) {
+        if let Some(by) = policy.enforced_by(finding.rule) {
             let refused = collected
                 .refused
                 .iter()

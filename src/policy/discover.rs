@@ -405,9 +405,12 @@ mod tests {
         let found = discover_with_system(&env, None, Fetch::Never, &system, None).unwrap();
         let policy = super::super::merge::merge(&found.files).unwrap();
         let inline = super::super::ExceptionKind::Inline;
-        assert!(!policy.exception_allowed("aws.access-key-id", inline));
-        assert!(policy.exception_allowed("github.token", inline));
-        assert!(policy.exception_allowed("slack.token", inline), "not enforced at all");
+        assert!(!policy.exception_allowed(crate::rules::builtin("aws.access-key-id").unwrap(), inline));
+        assert!(policy.exception_allowed(crate::rules::builtin("github.pat-classic").unwrap(), inline));
+        assert!(
+            policy.exception_allowed(crate::rules::builtin("slack.bot-token").unwrap(), inline),
+            "not enforced at all"
+        );
     }
 
     #[test]

@@ -664,7 +664,7 @@ fn add_allow(
         for rule in &policy.active {
             if let Some(by) = &rule.enforced {
                 if rules.iter().any(|g| id_glob_match(g, rule.def.id()))
-                    && !policy.exception_allowed(rule.def.id(), ExceptionKind::Allowlist)
+                    && !policy.exception_allowed(rule.def, ExceptionKind::Allowlist)
                 {
                     policy.violations.push(Violation {
                         rule: Some(rule.def.id().to_string()),

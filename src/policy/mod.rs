@@ -281,16 +281,26 @@ impl ResolvedPolicy {
         self.active.iter().find(|r| r.def.id() == id)
     }
 
-    /// The organisation setting enforcing `rule_id`, if any.
-    pub fn enforced_by(&self, rule_id: &str) -> Option<&Source> {
-        self.rule(rule_id).and_then(|r| r.enforced.as_ref())
+    /// The active form of `rule` (as tuned), found by identity: a built-in rule by its index in
+    /// the catalog, which reads none of the rules' packed data (the hook asks this of every
+    /// finding), a custom rule by its id.
+    pub fn rule_of(&self, rule: &RuleDef) -> Option<&ActiveRule> {
+        match rule.builtin_index() {
+            Some(index) => self.active.iter().find(|r| r.def.builtin_index() == Some(index)),
+            None => self.rule(rule.id()),
+        }
     }
 
-    /// Whether the organisation layer that enforces `rule_id` still honours this kind of
+    /// The organisation setting enforcing `rule`, if any.
+    pub fn enforced_by(&self, rule: &RuleDef) -> Option<&Source> {
+        self.rule_of(rule).and_then(|r| r.enforced.as_ref())
+    }
+
+    /// Whether the organisation layer that enforces `rule` still honours this kind of
     /// exception for it (`enforce.exceptions` of that same file: a later layer cannot open
     /// exceptions to a rule an earlier one enforces).
-    pub fn exception_allowed(&self, rule_id: &str, kind: ExceptionKind) -> bool {
-        let Some(by) = self.enforced_by(rule_id) else {
+    pub fn exception_allowed(&self, rule: &RuleDef, kind: ExceptionKind) -> bool {
+        let Some(by) = self.enforced_by(rule) else {
             return true;
         };
         self.enforced_exceptions.iter().any(|(k, src)| *k == kind && src.file == by.file)

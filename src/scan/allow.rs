@@ -313,14 +313,14 @@ impl<'p> Filter<'p> {
         self.match_allowlists(finding, line, &mut matched);
         self.match_inline(finding, line, previous, &mut matched);
         self.match_ignore_file(finding, &mut matched);
-        let enforced = self.policy.enforced_by(finding.rule.id());
+        let enforced = self.policy.enforced_by(finding.rule);
         let mut judged = Judged::default();
         for (exception, invalid) in matched {
             let why = match (invalid, enforced) {
                 (Some(why), _) => Some(why),
                 (None, Some(by))
                     if !exception.from_org
-                        && !self.policy.exception_allowed(finding.rule.id(), exception.kind) =>
+                        && !self.policy.exception_allowed(finding.rule, exception.kind) =>
                 {
                     Some(format!(
                         "{} is enforced by {by}, which does not honour {} exceptions for it",
