@@ -22,6 +22,10 @@ mod required;
 #[path = "src/rules/syntax.rs"]
 mod syntax;
 
+#[allow(dead_code)]
+#[path = "src/rules/nfacode.rs"]
+mod nfacode;
+
 #[path = "build/keywords.rs"]
 mod keywords;
 
@@ -34,6 +38,7 @@ fn main() {
     println!("cargo:rerun-if-changed=build/keywords.rs");
     println!("cargo:rerun-if-changed=src/rules/hircode.rs");
     println!("cargo:rerun-if-changed=src/rules/required.rs");
+    println!("cargo:rerun-if-changed=src/rules/nfacode.rs");
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .expect("src/rules/builtin exists")
         .map(|e| e.expect("readable dir entry").path())
@@ -222,13 +227,24 @@ impl Catalog {
         let folded_hir = hir.as_ref().and_then(hircode::fold);
         let folded = folded_hir.is_some();
         let folded_code = folded_hir.as_ref().map(encoded).unwrap_or_default();
-        let (relaxed_code, relaxed_group) = match folded_hir.as_ref().or(hir.as_ref()) {
+        let (relaxed, relaxed_group) = match folded_hir.as_ref().or(hir.as_ref()) {
             Some(run) if !starts.is_empty() => match hircode::relax(run) {
-                Some((relaxed, group, max)) => (encoded(&relaxed), (group, max)),
-                None => (Vec::new(), (0, 0)),
+                Some((relaxed, group, max)) => (Some(relaxed), (group, max)),
+                None => (None, (0, 0)),
             },
-            _ => (Vec::new(), (0, 0)),
+            _ => (None, (0, 0)),
         };
+        let relaxed_code = relaxed.as_ref().map(encoded).unwrap_or_default();
+        // The NFA the engine searches on keyword lines, for the rules run anchored at start
+        // candidates (the others run unanchored, through regex-automata's meta regex).
+        let mut nfa_code = Vec::new();
+        if let Some(run) =
+            relaxed.as_ref().or(folded_hir.as_ref()).or(hir.as_ref()).filter(|_| !starts.is_empty())
+        {
+            let nfa = nfacode::compile(run).unwrap_or_else(|e| panic!("rule {}: {e}", r.id));
+            nfacode::encode(&nfa, &mut nfa_code)
+                .unwrap_or_else(|| panic!("rule {}: NFA not encodable", r.id));
+        }
         let required = r.regex.as_deref().map(|p| required::compile_given(p, &keywords)).unwrap_or_default();
         let path_required = r.path.as_deref().map(required::compile_path).unwrap_or_default();
         let path_hir = r
@@ -249,6 +265,7 @@ impl Catalog {
             format!("starts: {}", self.code(&starts)),
             format!("relaxed: {}", self.code(&relaxed_code)),
             format!("relaxed_group: {relaxed_group:?}"),
+            format!("nfa: {}", self.code(&nfa_code)),
             format!("folded: {folded}"),
             format!("folded_hir: {}", self.code(&folded_code)),
             format!("path_required: {}", self.code(&path_required)),

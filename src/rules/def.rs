@@ -81,6 +81,7 @@ struct Packed {
     starts: Span,
     relaxed: Span,
     relaxed_group: (u32, u32),
+    nfa: Span,
     folded: bool,
     folded_hir: Span,
     path_required: Span,
@@ -240,6 +241,13 @@ impl RuleDef {
     /// `hir`: a relaxed match whose group is longer is checked again with the exact pattern.
     pub fn relaxed_group(&self) -> (u32, u32) {
         self.pick(|p| p.relaxed_group, |_| (0, 0))
+    }
+
+    /// The NFA the engine searches on keyword lines (see [`super::nfacode`]): the form it runs
+    /// (relaxed, case-folded) compiled by `build.rs`. Empty when there are no `starts` (custom
+    /// rules).
+    pub fn nfa(&self) -> &'static [u8] {
+        self.pick(|p| code(p.nfa), |_| &[])
     }
 
     /// Whether the pattern treats the cases of every ASCII letter alike (see

@@ -7,6 +7,7 @@ mod def;
 pub mod example;
 pub mod hircode;
 pub mod lines;
+pub mod nfacode;
 pub mod quality;
 pub mod required;
 #[cfg(test)]

@@ -7,9 +7,10 @@ use anyhow::{anyhow, Context, Result};
 use regex_automata::util::captures::Captures;
 use regex_automata::{meta, Anchored, Input};
 
+use super::prebuilt::PrebuiltRegex;
 use super::{keywords, Finding};
 use crate::rules::validate;
-use crate::rules::{hircode, required, RuleDef, BUILTIN};
+use crate::rules::{hircode, nfacode, required, RuleDef, BUILTIN};
 use crate::secret::Secret;
 use crate::source::Fragment;
 
@@ -53,9 +54,9 @@ struct CustomKeywords {
 /// One rule's pattern in each [`Tier`], each compiled on first use.
 #[derive(Default)]
 struct TieredRegex {
-    lines: OnceLock<Result<meta::Regex, String>>,
-    light: OnceLock<Result<meta::Regex, String>>,
-    full: OnceLock<Result<meta::Regex, String>>,
+    lines: OnceLock<Result<Compiled, String>>,
+    light: OnceLock<Result<Compiled, String>>,
+    full: OnceLock<Result<Compiled, String>>,
     /// The exact pattern of a rule whose tiers are built from its relaxed form (see
     /// [`hircode::relax`]), for the rare match the relaxed form alone cannot settle.
     exact: OnceLock<Result<meta::Regex, String>>,
@@ -300,7 +301,7 @@ impl Relaxed<'_> {
 /// # Errors
 /// The exact pattern does not compile (only possible for custom rules, which are not relaxed).
 fn for_each_match(
-    regex: &meta::Regex,
+    regex: &Compiled,
     starts: &[u8],
     relaxed: Option<&Relaxed<'_>>,
     text: &[u8],
@@ -308,7 +309,7 @@ fn for_each_match(
     mut found: impl FnMut(&Captures),
 ) -> Result<()> {
     if starts.is_empty() {
-        regex.captures_iter(Input::new(text).range(window)).for_each(|caps| found(&caps));
+        regex.for_each_captures(Input::new(text).range(window), &mut found);
         return Ok(());
     }
     let mut candidates = Vec::new();
@@ -369,7 +370,7 @@ fn record(rule: &'static RuleDef, fragment: &Fragment<'_>, caps: &Captures, out:
 
 impl TieredRegex {
     /// The form to scan `len` more bytes with.
-    fn for_input(&self, pattern: &str, rule: &RuleDef, len: usize) -> Result<&meta::Regex> {
+    fn for_input(&self, pattern: &str, rule: &RuleDef, len: usize) -> Result<&Compiled> {
         let seen = self.scanned.fetch_add(len as u64, Ordering::Relaxed) + len as u64;
         let (cell, tier) = if seen > PREFILTER_AFTER {
             (&self.full, Tier::Full)
@@ -378,7 +379,7 @@ impl TieredRegex {
         } else {
             (&self.light, Tier::Light)
         };
-        cell.get_or_init(|| build_rule_meta(rule, pattern, tier))
+        cell.get_or_init(|| compile_rule(rule, pattern, tier))
             .as_ref()
             .map_err(|e| anyhow!("the pattern of rule {} does not compile: {e}", rule.id()))
     }
@@ -411,11 +412,62 @@ enum Tier {
     Full,
 }
 
-/// Compiles a rule's pattern for its tiers: from its relaxed `Hir` when it has one, else from its
-/// prebuilt `Hir`, else (custom rules) from its text.
-fn build_rule_meta(rule: &RuleDef, pattern: &str, tier: Tier) -> Result<meta::Regex, String> {
+/// Compiles a rule's pattern for `tier`. On keyword lines, a built-in rule with start candidates
+/// runs its NFA as `build.rs` compiled it (see [`nfacode`]); otherwise the pattern is compiled
+/// from its relaxed `Hir` when it has one, else from its prebuilt `Hir`, else (custom rules) from
+/// its text.
+fn compile_rule(rule: &RuleDef, pattern: &str, tier: Tier) -> Result<Compiled, String> {
+    if tier == Tier::Lines && !rule.starts().is_empty() {
+        if let Some(nfa) = nfacode::decode(rule.nfa()) {
+            return PrebuiltRegex::new(nfa).map(Compiled::Prebuilt);
+        }
+    }
     let code = if rule.relaxed().is_empty() { exact_code(rule) } else { rule.relaxed() };
-    build_coded_meta(code, pattern, tier)
+    build_coded_meta(code, pattern, tier).map(Compiled::Meta)
+}
+
+/// A rule's pattern ready to search: regex-automata's meta regex, or the NFA `build.rs` compiled.
+enum Compiled {
+    Meta(meta::Regex),
+    Prebuilt(PrebuiltRegex),
+}
+
+impl Compiled {
+    fn create_captures(&self) -> Captures {
+        match self {
+            Compiled::Meta(regex) => regex.create_captures(),
+            Compiled::Prebuilt(regex) => regex.create_captures(),
+        }
+    }
+
+    /// The leftmost-first match in `input`, with its groups, into `caps` (none: no match).
+    fn search_captures(&self, input: &Input<'_>, caps: &mut Captures) {
+        match self {
+            Compiled::Meta(regex) => regex.search_captures(input, caps),
+            Compiled::Prebuilt(regex) => regex.search_captures(input, caps),
+        }
+    }
+
+    /// Calls `found` with each match in `input`, left to right, not overlapping.
+    fn for_each_captures(&self, mut input: Input<'_>, mut found: impl FnMut(&Captures)) {
+        match self {
+            Compiled::Meta(regex) => regex.captures_iter(input).for_each(|caps| found(&caps)),
+            Compiled::Prebuilt(regex) => {
+                // Prebuilt forms are those of patterns with start candidates, which never match
+                // the empty string: a match's end is where the next search starts.
+                let mut caps = regex.create_captures();
+                loop {
+                    regex.search_captures(&input, &mut caps);
+                    let Some(m) = caps.get_match() else { break };
+                    found(&caps);
+                    if m.end() >= input.end() {
+                        break;
+                    }
+                    input.set_start(m.end().max(m.start() + 1));
+                }
+            }
+        }
+    }
 }
 
 /// The code of a rule's exact pattern as the engine runs it: case-folded when the rule is.
@@ -560,17 +612,22 @@ mod tests {
         use proptest::prelude::*;
         // Each rule as the engine runs it (relaxed, case-folded), the exact pattern the engine
         // settles a relaxed match with, and the exact pattern as written.
-        let rules: Vec<(&RuleDef, meta::Regex, meta::Regex, meta::Regex)> = BUILTIN
+        let rules: Vec<(&RuleDef, Compiled, meta::Regex, Compiled)> = BUILTIN
             .iter()
             .filter(|r| !r.starts().is_empty())
             .map(|r| {
                 let pattern = r.regex().expect("content rule");
-                let run = build_rule_meta(r, pattern, Tier::Lines).expect("compiles");
+                let run = compile_rule(r, pattern, Tier::Lines).expect("compiles");
                 let settle = build_coded_meta(exact_code(r), pattern, Tier::Lines).expect("compiles");
-                (r, run, settle, build_coded_meta(r.hir(), pattern, Tier::Lines).expect("compiles"))
+                let exact = build_coded_meta(r.hir(), pattern, Tier::Lines).expect("compiles");
+                (r, run, settle, Compiled::Meta(exact))
             })
             .collect();
         assert!(rules.len() > 100, "most rules have start candidates");
+        assert!(
+            rules.iter().all(|(_, run, ..)| matches!(run, Compiled::Prebuilt(_))),
+            "rules with start candidates run their prebuilt NFA on keyword lines"
+        );
         assert!(
             rules.iter().filter(|(r, ..)| !r.relaxed().is_empty()).count() >= 10,
             "rules with relaxed forms"
@@ -637,7 +694,7 @@ mod tests {
 
     /// Every match of `regex` in `text` as [`for_each_match`] reports it: each group's span.
     fn matches(
-        regex: &meta::Regex,
+        regex: &Compiled,
         starts: &[u8],
         relaxed: Option<&Relaxed<'_>>,
         text: &[u8],
@@ -658,7 +715,7 @@ mod tests {
         let mut compared = 0;
         for rule in BUILTIN.iter().filter(|r| !r.relaxed().is_empty()) {
             let pattern = rule.regex().expect("content rule");
-            let run = build_rule_meta(rule, pattern, Tier::Lines).expect("compiles");
+            let run = compile_rule(rule, pattern, Tier::Lines).expect("compiles");
             let settle = build_coded_meta(exact_code(rule), pattern, Tier::Lines).expect("compiles");
             let exact = build_coded_meta(rule.hir(), pattern, Tier::Lines).expect("compiles");
             let (group, bound) = rule.relaxed_group();
@@ -677,7 +734,7 @@ mod tests {
                     let check = Relaxed { group: rule.relaxed_group(), exact: &exact_form };
                     assert_eq!(
                         matches(&run, rule.starts(), Some(&check), searched_text(rule, &grown, &mut None)),
-                        matches(&exact, &[], None, &grown),
+                        matches(&Compiled::Meta(exact.clone()), &[], None, &grown),
                         "rule {} with the group grown by {extra}",
                         rule.id()
                     );

@@ -7,6 +7,7 @@ pub mod allow;
 mod engine;
 mod finding;
 mod keywords;
+mod prebuilt;
 
 pub use engine::Engine;
 pub use finding::{dedup_by_secret, Finding};
