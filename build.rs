@@ -242,7 +242,7 @@ impl Catalog {
             relaxed.as_ref().or(folded_hir.as_ref()).or(hir.as_ref()).filter(|_| !starts.is_empty())
         {
             let nfa = nfacode::compile(run).unwrap_or_else(|e| panic!("rule {}: {e}", r.id));
-            nfacode::encode(&nfa, &mut nfa_code)
+            nfacode::encode(&nfa, run.properties().minimum_len(), &mut nfa_code)
                 .unwrap_or_else(|| panic!("rule {}: NFA not encodable", r.id));
         }
         let required = r.regex.as_deref().map(|p| required::compile_given(p, &keywords)).unwrap_or_default();

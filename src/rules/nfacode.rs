@@ -6,7 +6,7 @@
 //! compiler, and copies the states as they are.
 //!
 //! The code: a header (the anchored and unanchored start states, the pattern's start state, the
-//! UTF-8 flag), the capture group names, then each state as a tag and its fields, numbers as
+//! UTF-8 flag, the length of the shortest match), the capture group names, then each state as a tag and its fields, numbers as
 //! LEB128 varints. The states keep their order, so their ids need no mapping.
 
 use std::sync::Arc;
@@ -38,10 +38,20 @@ pub fn compile(hir: &Hir) -> Result<NFA, String> {
     thompson::Compiler::new().configure(config).build_from_hir(hir).map_err(|e| e.to_string())
 }
 
-/// Appends the code of `nfa`, a single-pattern forward NFA as [`compile`] makes. `None` when the
+/// A rebuilt NFA, and the length of the shortest match of its pattern (`None`: it matches
+/// nothing): a search of a shorter span is skipped, as regex-automata's meta regex skips it.
+pub struct Decoded {
+    /// The NFA.
+    pub nfa: NFA,
+    /// The length of the shortest match.
+    pub minimum_len: Option<usize>,
+}
+
+/// Appends the code of `nfa`, a single-pattern forward NFA as [`compile`] makes, and of the
+/// shortest length of a match of its pattern (`Hir::properties().minimum_len()`). `None` when the
 /// NFA is of another kind (several patterns, reverse), or its capture groups do not first appear
 /// in the order of their index (the builder names a group when its first start state is added).
-pub fn encode(nfa: &NFA, out: &mut Vec<u8>) -> Option<()> {
+pub fn encode(nfa: &NFA, minimum_len: Option<usize>, out: &mut Vec<u8>) -> Option<()> {
     if nfa.pattern_len() != 1 || nfa.is_reverse() {
         return None;
     }
@@ -50,6 +60,7 @@ pub fn encode(nfa: &NFA, out: &mut Vec<u8>) -> Option<()> {
         varint(id.as_usize(), out);
     }
     out.push(u8::from(nfa.is_utf8()));
+    varint(minimum_len.map_or(0, |n| n + 1), out);
     let groups = nfa.group_info().group_len(pattern);
     varint(groups, out);
     for group in 0..groups {
@@ -112,12 +123,13 @@ pub fn encode(nfa: &NFA, out: &mut Vec<u8>) -> Option<()> {
 }
 
 /// Rebuilds the NFA of `code` (see [`encode`]); `None` when the code is not well formed.
-pub fn decode(code: &[u8]) -> Option<NFA> {
+pub fn decode(code: &[u8]) -> Option<Decoded> {
     let mut reader = Reader { code, at: 0, states: usize::MAX };
     let start_anchored = reader.state_id()?;
     let start_unanchored = reader.state_id()?;
     let start_pattern = reader.state_id()?;
     let utf8 = reader.byte()? == 1;
+    let minimum_len = reader.number()?.checked_sub(1);
     let mut names = Vec::new();
     for _ in 0..reader.number()? {
         names.push(match reader.byte()? {
@@ -181,7 +193,8 @@ pub fn decode(code: &[u8]) -> Option<NFA> {
     }
     builder.finish_pattern(start_pattern).ok()?;
     (reader.at == code.len()).then_some(())?;
-    builder.build(start_anchored, start_unanchored).ok()
+    let nfa = builder.build(start_anchored, start_unanchored).ok()?;
+    Some(Decoded { nfa, minimum_len })
 }
 
 fn transition(t: &Transition, out: &mut Vec<u8>) {
@@ -257,8 +270,10 @@ mod tests {
             let run = [rule.relaxed(), rule.folded_hir(), rule.hir()].into_iter().find(|c| !c.is_empty());
             let hir = hircode::decode(run.expect("a parsed pattern")).expect("well-formed code");
             let compiled = compile(&hir).expect("compiles");
-            let rebuilt =
+            let decoded =
                 decode(rule.nfa()).unwrap_or_else(|| panic!("{}: the NFA does not decode", rule.id()));
+            assert_eq!(decoded.minimum_len, hir.properties().minimum_len(), "{}", rule.id());
+            let rebuilt = decoded.nfa;
             assert_eq!(format!("{rebuilt:?}"), format!("{compiled:?}"), "{}", rule.id());
             let names = |nfa: &NFA| {
                 nfa.group_info().all_names().map(|(_, g, n)| (g, n.map(str::to_string))).collect::<Vec<_>>()

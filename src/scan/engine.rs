@@ -418,8 +418,8 @@ enum Tier {
 /// its text.
 fn compile_rule(rule: &RuleDef, pattern: &str, tier: Tier) -> Result<Compiled, String> {
     if tier == Tier::Lines && !rule.starts().is_empty() {
-        if let Some(nfa) = nfacode::decode(rule.nfa()) {
-            return PrebuiltRegex::new(nfa).map(Compiled::Prebuilt);
+        if let Some(decoded) = nfacode::decode(rule.nfa()) {
+            return PrebuiltRegex::new(decoded).map(Compiled::Prebuilt);
         }
     }
     let code = if rule.relaxed().is_empty() { exact_code(rule) } else { rule.relaxed() };
