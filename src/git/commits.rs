@@ -6,6 +6,7 @@ use std::rc::Rc;
 use anyhow::{anyhow, Context, Result};
 use git2::{Commit, DiffFindOptions, DiffOptions, FileMode, ObjectType, Oid, Repository, Tree};
 
+use super::cachetree::StagedTree;
 use super::loose::{self, Kind, LooseObjects};
 use super::staged::{changes_from_diff, Change, ChangeKind};
 
@@ -200,6 +201,8 @@ pub struct TreeCache {
     /// Set for a hook's few trees, most of them loose (see [`loose`]); a history's trees are
     /// mostly packed, and trying each one loose first would cost a failed `open` per tree.
     loose: Option<LooseObjects>,
+    /// The tree being committed, whose directories are built from the index rather than read.
+    staged: Option<StagedTree>,
 }
 
 impl TreeCache {
@@ -210,6 +213,13 @@ impl TreeCache {
     /// trees git has just written.
     pub fn reading_loose(repo: &Repository) -> TreeCache {
         TreeCache { loose: Some(LooseObjects::of(repo)), ..TreeCache::default() }
+    }
+
+    /// This cache, building the trees of `staged` from the index instead of reading them.
+    #[must_use]
+    pub fn building(mut self, staged: StagedTree) -> TreeCache {
+        self.staged = Some(staged);
+        self
     }
 
     /// The tree of commit `id`.
@@ -234,7 +244,9 @@ impl TreeCache {
         if let Some(tree) = self.trees.get(&id) {
             return Ok(Rc::clone(tree));
         }
-        let tree = match self.loose.as_mut().and_then(|l| l.read(id, Kind::Tree)).and_then(RawTree::parse) {
+        let built = self.staged.as_ref().and_then(|s| s.tree_data(id));
+        let read = || self.loose.as_mut().and_then(|l| l.read(id, Kind::Tree));
+        let tree = match built.or_else(read).and_then(RawTree::parse) {
             Some(tree) => tree,
             None => {
                 let odb = repo.odb()?;

@@ -65,10 +65,11 @@ pub fn staged_changes(repo: &Repository, index_file: Option<&OsStr>) -> Result<V
 /// # Errors
 /// `HEAD`, or a tree named by `HEAD` or the cache-tree, cannot be read.
 fn changes_from_cache_tree(repo: &Repository, index_path: &Path) -> Result<Option<Vec<Change>>> {
-    let Some(root) = super::cachetree::index_tree(index_path) else {
+    let Some(staged) = super::cachetree::staged_tree(index_path) else {
         return Ok(None);
     };
-    let mut trees = super::TreeCache::reading_loose(repo);
+    let root = staged.root;
+    let mut trees = super::TreeCache::reading_loose(repo).building(staged);
     let head = match repo.head() {
         Ok(head) => match head.target() {
             Some(commit) => Some(trees.commit_tree(repo, commit).context("reading the commit of HEAD")?),
