@@ -53,22 +53,27 @@ impl Advice {
 
     /// The first kind matching `path` (repository-relative, forward slashes).
     pub fn for_path(&self, path: &str) -> Option<&FileKind> {
-        self.kinds.iter().find(|k| k.matches(path))
+        let base = path.rsplit('/').next().unwrap_or(path);
+        let ext = base.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+        self.kinds.iter().find(|k| k.matches(path, base, ext.as_deref()))
     }
 }
 
 impl FileKind {
-    fn matches(&self, path: &str) -> bool {
-        let base = path.rsplit('/').next().unwrap_or(path);
-        let ext = base.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+    /// Whether a file at `path`, named `base`, with the lower-cased extension `ext`, is of this
+    /// kind.
+    fn matches(&self, path: &str, base: &str, ext: Option<&str>) -> bool {
         let by_name = self.names.iter().any(|n| glob(n, base));
-        let by_ext = ext.is_some_and(|e| self.extensions.contains(&e.as_str()));
+        let by_ext = ext.is_some_and(|e| self.extensions.contains(&e));
         let any_type = self.names.is_empty() && self.extensions.is_empty();
         let typed = any_type || by_name || by_ext;
-        let placed = self.under.is_empty()
-            || self.under.iter().any(|dir| path.starts_with(dir) || path.contains(&format!("/{dir}")));
-        typed && placed
+        typed && (self.under.is_empty() || self.under.iter().any(|dir| under(path, dir)))
     }
+}
+
+/// Whether `path` starts with `dir`, or holds it right after a `/`.
+fn under(path: &str, dir: &str) -> bool {
+    path.starts_with(dir) || path.match_indices(dir).any(|(at, _)| at > 0 && path.as_bytes()[at - 1] == b'/')
 }
 
 /// `aws.access-key-id` → `AWS_ACCESS_KEY_ID`.
@@ -122,5 +127,16 @@ mod tests {
         let ci = advice.for_path(".github/workflows/x.yaml").expect("ci");
         assert_eq!(advice.reference(ci, "github.pat-classic"), "${{ secrets.GITHUB_TOKEN }}");
         assert!(advice.for_path("config/.env").expect("dotenv").keep_out);
+    }
+
+    /// A kind placed under a directory matches that directory at the root or deeper, not a
+    /// directory whose name only ends the same way.
+    #[test]
+    fn placed_kinds_match_their_directory_anywhere() {
+        assert_eq!(label("k8s/deploy.yaml"), label("apps/api/k8s/deploy.yaml"));
+        assert_eq!(label("sub/.github/workflows/ci.yml"), "GitHub Actions workflow");
+        assert_ne!(label("notk8s/deploy.yaml"), label("k8s/deploy.yaml"));
+        assert_ne!(label("x.github/workflows/ci.yml"), "GitHub Actions workflow");
+        assert!(under("a/k8s/b", "k8s/") && under("k8s/b", "k8s/") && !under("ak8s/b", "k8s/"));
     }
 }

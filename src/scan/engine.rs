@@ -32,8 +32,9 @@ const PREFILTER_AFTER: u64 = 1 << 20;
 /// bytes to pay for it.
 pub struct Engine {
     rules: Vec<&'static RuleDef>,
-    /// For each built-in rule (index in [`BUILTIN`]), its index here, if this engine runs it.
-    from_builtin: Vec<Option<usize>>,
+    /// For each built-in rule (index in [`BUILTIN`]), its index here, if this engine runs it
+    /// (32 bits: a table written at every start).
+    from_builtin: Vec<Option<u32>>,
     /// The rules that flag a file by its path alone.
     path_only: Vec<usize>,
     /// The keywords of the content rules that are not built in (custom rules).
@@ -41,7 +42,6 @@ pub struct Engine {
     /// Each rule's compiled forms, allocated once the rule first runs: a typical commit runs a
     /// handful of the 200 rules, and a slot for every rule was 28 KiB written at every start.
     regexes: Vec<OnceLock<Box<TieredRegex>>>,
-    path_regexes: Vec<OnceLock<Result<meta::Regex, String>>>,
 }
 
 /// The keyword prefilter of custom rules, built at start-up (they are few).
@@ -51,7 +51,7 @@ struct CustomKeywords {
     rules: Vec<Vec<usize>>,
 }
 
-/// One rule's pattern in each [`Tier`], each compiled on first use.
+/// One rule's pattern in each [`Tier`], and its path pattern, each compiled on first use.
 #[derive(Default)]
 struct TieredRegex {
     lines: OnceLock<Result<Compiled, String>>,
@@ -60,6 +60,8 @@ struct TieredRegex {
     /// The exact pattern of a rule whose tiers are built from its relaxed form (see
     /// [`hircode::relax`]), for the rare match the relaxed form alone cannot settle.
     exact: OnceLock<Result<meta::Regex, String>>,
+    /// The rule's path pattern.
+    path: OnceLock<Result<meta::Regex, String>>,
     scanned: AtomicU64,
 }
 
@@ -77,7 +79,7 @@ impl Engine {
             // of content rules only; `regex` is not read here, so that start-up reads nothing of
             // the rules a commit does not need.
             if let Some(builtin) = rule.builtin_index() {
-                from_builtin[builtin] = Some(index);
+                from_builtin[builtin] = Some(u32::try_from(index).context("too many rules")?);
                 continue;
             }
             if rule.regex().is_none() {
@@ -110,7 +112,6 @@ impl Engine {
             from_builtin,
             custom,
             regexes: (0..n).map(|_| OnceLock::new()).collect(),
-            path_regexes: (0..n).map(|_| OnceLock::new()).collect(),
         })
     }
 
@@ -146,7 +147,7 @@ impl Engine {
         keywords::for_each_hit(text, |keyword, start, end| {
             for &builtin in keywords::rules_of(keyword) {
                 if let Some(rule) = self.from_builtin[usize::from(builtin)] {
-                    select(rule, start, end);
+                    select(rule as usize, start, end);
                 }
             }
         });
@@ -231,7 +232,9 @@ impl Engine {
             return Ok(false);
         }
         // Paths are short: the cheapest form to build is the fastest overall.
-        let regex = self.path_regexes[index]
+        let regex = self.regexes[index]
+            .get_or_init(Box::default)
+            .path
             .get_or_init(|| build_coded_meta(self.rules[index].path_hir(), pattern, Tier::Lines))
             .as_ref()
             .map_err(|e| {
