@@ -119,6 +119,13 @@ pub fn discover(env: &Env, root: Option<&Path>, fetch: Fetch) -> Result<Discover
 /// repository controls.
 pub fn system_git_config_policy(gitconfig: Option<&Path>) -> Option<PathBuf> {
     let gitconfig = gitconfig.filter(|p| p.is_file())?;
+    // Most system configs never mention leakgate: a look at the bytes spares every hook run
+    // libgit2's parse of the file. Keys are case-blind, and an include can bring the key in.
+    let text = std::fs::read(gitconfig).ok()?.to_ascii_lowercase();
+    let mentions = |word: &[u8]| memchr::memmem::find(&text, word).is_some();
+    if !mentions(b"orgpolicy") && !mentions(b"include") {
+        return None;
+    }
     let config = git2::Config::open(gitconfig).ok()?;
     config.get_path("leakgate.orgPolicy").ok()
 }
@@ -378,6 +385,13 @@ mod tests {
             system_git_config_policy(Some(&gitconfig)),
             Some(PathBuf::from("/srv/policy/leakgate.toml"))
         );
+        // Keys are case-blind, and an included file can hold the key.
+        std::fs::write(&gitconfig, "[LeakGate]\n\tORGPOLICY = /srv/upper.toml\n").unwrap();
+        assert_eq!(system_git_config_policy(Some(&gitconfig)), Some(PathBuf::from("/srv/upper.toml")));
+        let included = tmp.path().join("included");
+        std::fs::write(&included, "[leakgate]\n\torgPolicy = /srv/included.toml\n").unwrap();
+        std::fs::write(&gitconfig, format!("[include]\n\tpath = {}\n", included.display())).unwrap();
+        assert_eq!(system_git_config_policy(Some(&gitconfig)), Some(PathBuf::from("/srv/included.toml")));
     }
 
     #[test]
