@@ -23,6 +23,10 @@ mod required;
 mod syntax;
 
 #[allow(dead_code)]
+#[path = "src/rules/varint.rs"]
+mod varint;
+
+#[allow(dead_code)]
 #[path = "src/rules/nfacode.rs"]
 mod nfacode;
 
@@ -39,6 +43,7 @@ fn main() {
     println!("cargo:rerun-if-changed=src/rules/hircode.rs");
     println!("cargo:rerun-if-changed=src/rules/required.rs");
     println!("cargo:rerun-if-changed=src/rules/nfacode.rs");
+    println!("cargo:rerun-if-changed=src/rules/varint.rs");
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .expect("src/rules/builtin exists")
         .map(|e| e.expect("readable dir entry").path())

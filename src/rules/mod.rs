@@ -15,6 +15,7 @@ mod selftest;
 pub mod spec;
 pub mod syntax;
 pub mod validate;
+mod varint;
 
 use std::fmt;
 

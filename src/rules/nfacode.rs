@@ -16,6 +16,8 @@ use regex_automata::util::look::Look;
 use regex_automata::util::primitives::{PatternID, StateID};
 use regex_syntax::hir::Hir;
 
+use super::varint;
+
 const BYTE_RANGE: u8 = 0;
 const SPARSE: u8 = 1;
 const LOOK: u8 = 2;
@@ -124,7 +126,7 @@ pub fn encode(nfa: &NFA, minimum_len: Option<usize>, out: &mut Vec<u8>) -> Optio
 
 /// Rebuilds the NFA of `code` (see [`encode`]); `None` when the code is not well formed.
 pub fn decode(code: &[u8]) -> Option<Decoded> {
-    let mut reader = Reader { code, at: 0, states: usize::MAX };
+    let mut reader = Reader { code: varint::Reader::new(code), states: usize::MAX };
     let start_anchored = reader.state_id()?;
     let start_unanchored = reader.state_id()?;
     let start_pattern = reader.state_id()?;
@@ -192,7 +194,7 @@ pub fn decode(code: &[u8]) -> Option<Decoded> {
         .ok()?;
     }
     builder.finish_pattern(start_pattern).ok()?;
-    (reader.at == code.len()).then_some(())?;
+    reader.code.is_at_end().then_some(())?;
     let nfa = builder.build(start_anchored, start_unanchored).ok()?;
     Some(Decoded { nfa, minimum_len })
 }
@@ -203,44 +205,29 @@ fn transition(t: &Transition, out: &mut Vec<u8>) {
     varint(t.next.as_usize(), out);
 }
 
-fn varint(mut n: usize, out: &mut Vec<u8>) {
-    while n >= 0x80 {
-        out.push((n as u8) | 0x80);
-        n >>= 7;
-    }
-    out.push(n as u8);
+/// Appends `n` (an id, a count or a length of an NFA under 4 GiB).
+fn varint(n: usize, out: &mut Vec<u8>) {
+    varint::put(out, u32::try_from(n).expect("an NFA part under 4 GiB"));
 }
 
+/// A cursor over NFA code, which knows how many states there are.
 struct Reader<'a> {
-    code: &'a [u8],
-    at: usize,
+    code: varint::Reader<'a>,
     /// How many states there are: state ids are below.
     states: usize,
 }
 
 impl Reader<'_> {
     fn byte(&mut self) -> Option<u8> {
-        let b = *self.code.get(self.at)?;
-        self.at += 1;
-        Some(b)
+        self.code.byte()
     }
 
     fn bytes(&mut self, len: usize) -> Option<&[u8]> {
-        let bytes = self.code.get(self.at..self.at.checked_add(len)?)?;
-        self.at += len;
-        Some(bytes)
+        self.code.bytes(len)
     }
 
     fn number(&mut self) -> Option<usize> {
-        let mut n = 0usize;
-        for shift in (0..64).step_by(7) {
-            let b = self.byte()?;
-            n |= usize::from(b & 0x7f).checked_shl(shift)?;
-            if b < 0x80 {
-                return Some(n);
-            }
-        }
-        None
+        self.code.number().and_then(|n| usize::try_from(n).ok())
     }
 
     fn state_id(&mut self) -> Option<StateID> {
