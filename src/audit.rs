@@ -171,16 +171,17 @@ impl Log {
             serde_json::to_writer(&mut buf, event).map_err(io::Error::from)?;
             buf.push(b'\n');
         }
+        // Every hook run with findings comes here: the usual case costs a stat of the directory,
+        // an open, an fstat and the write.
         create_private_dir(&self.dir)?;
         let path = self.path();
-        if let Ok(meta) = fs::metadata(&path) {
-            if meta.len() > 0 && meta.len() + buf.len() as u64 > MAX_BYTES {
-                fs::rename(&path, self.dir.join(ROTATED_NAME))?;
-            }
+        let (mut file, len) = open_append_private(&path)?;
+        if len > 0 && len + buf.len() as u64 > MAX_BYTES {
+            drop(file);
+            fs::rename(&path, self.dir.join(ROTATED_NAME))?;
+            file = open_append_private(&path)?.0;
         }
-        let mut file = open_append_private(&path)?;
-        file.write_all(&buf)?;
-        file.flush()
+        file.write_all(&buf)
     }
 
     /// Every event, oldest first (the rotated file, then the current one), and the number of
@@ -223,8 +224,17 @@ pub fn fingerprint_matches(fingerprint: &str, query: &str) -> bool {
 #[cfg(unix)]
 fn create_private_dir(dir: &Path) -> io::Result<()> {
     use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
-    fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
-    let meta = fs::metadata(dir)?;
+    let meta = match fs::metadata(dir) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+            fs::metadata(dir)?
+        }
+        Err(e) => return Err(e),
+    };
+    if !meta.is_dir() {
+        return Err(io::Error::new(io::ErrorKind::AlreadyExists, "it exists and is not a directory"));
+    }
     if meta.permissions().mode() & 0o077 != 0 {
         fs::set_permissions(dir, fs::Permissions::from_mode(0o700))?;
     }
@@ -236,19 +246,24 @@ fn create_private_dir(dir: &Path) -> io::Result<()> {
     fs::create_dir_all(dir)
 }
 
+/// The file at `path` opened for appending (created `0600`, tightened if found looser), and its
+/// length.
 #[cfg(unix)]
-fn open_append_private(path: &Path) -> io::Result<fs::File> {
+fn open_append_private(path: &Path) -> io::Result<(fs::File, u64)> {
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
     let file = OpenOptions::new().append(true).create(true).mode(0o600).open(path)?;
-    if file.metadata()?.permissions().mode() & 0o077 != 0 {
+    let meta = file.metadata()?;
+    if meta.permissions().mode() & 0o077 != 0 {
         file.set_permissions(fs::Permissions::from_mode(0o600))?;
     }
-    Ok(file)
+    Ok((file, meta.len()))
 }
 
 #[cfg(not(unix))]
-fn open_append_private(path: &Path) -> io::Result<fs::File> {
-    OpenOptions::new().append(true).create(true).open(path)
+fn open_append_private(path: &Path) -> io::Result<(fs::File, u64)> {
+    let file = OpenOptions::new().append(true).create(true).open(path)?;
+    let len = file.metadata()?.len();
+    Ok((file, len))
 }
 
 /// A remote URL with any user name, password or token removed (`https://user:tok@host/x` →
@@ -369,5 +384,14 @@ mod tests {
         assert!(fs::metadata(log.path()).expect("meta").len() < 1000);
         let (all, bad) = log.read().expect("read");
         assert_eq!((all.len(), bad), (big.len() + 1, 0), "the current file rotated away the first event");
+
+        // Found looser, both are tightened; a file where the directory should be is an error.
+        let dir = tmp.path().join("data/leakgate");
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).expect("chmod dir");
+        fs::set_permissions(log.path(), fs::Permissions::from_mode(0o644)).expect("chmod file");
+        log.append(std::slice::from_ref(&event)).expect("append to loose permissions");
+        assert_eq!((mode(&dir), mode(&log.path())), (0o700, 0o600));
+        fs::write(tmp.path().join("not-a-dir"), "x").expect("file");
+        assert!(Log::in_dir(tmp.path().join("not-a-dir")).append(std::slice::from_ref(&event)).is_err());
     }
 }

@@ -287,8 +287,15 @@ fn record_audit(
 }
 
 /// The repository (remote `origin` without credentials, else the work-tree path) and branch.
+/// The URL is the configured one, as written (no `insteadOf` rewriting): looking the remote up
+/// would copy every configuration entry into a snapshot and parse its refspecs, a third of the
+/// audit's cost in a hook run, for this one value.
 fn place(repo: &git2::Repository) -> crate::audit::Place {
-    let remote = repo.find_remote("origin").ok().and_then(|r| r.url().map(crate::audit::strip_credentials));
+    let remote = repo
+        .config()
+        .ok()
+        .and_then(|config| config.get_string("remote.origin.url").ok())
+        .map(|url| crate::audit::strip_credentials(&url));
     let repository = remote.unwrap_or_else(|| {
         let dir = repo.workdir().unwrap_or_else(|| repo.path());
         dir.to_string_lossy().trim_end_matches('/').to_string()

@@ -82,7 +82,7 @@ pub fn scan_changes<'r>(
     sink: &mut dyn Sink,
     stats: &mut SourceStats,
 ) -> Result<()> {
-    let odb = repo.odb().context("opening the object database")?;
+    let odb = LazyOdb { repo, odb: std::cell::OnceCell::new() };
     // The staged diff's old versions are mostly loose objects; a history's are packed.
     let mut loose = bulk.is_none().then(|| git::LooseObjects::of(repo));
     // The staged diff reads a file's bytes from the work tree when they are the staged ones.
@@ -109,6 +109,23 @@ pub fn scan_changes<'r>(
     Ok(())
 }
 
+/// The repository's object database, opened on first use: libgit2 lists the pack directory when
+/// it opens it, which a staged diff whose objects are all loose never needs.
+struct LazyOdb<'r> {
+    repo: &'r Repository,
+    odb: std::cell::OnceCell<Odb<'r>>,
+}
+
+impl<'r> LazyOdb<'r> {
+    fn get(&self) -> Result<&Odb<'r>> {
+        if let Some(odb) = self.odb.get() {
+            return Ok(odb);
+        }
+        let odb = self.repo.odb().context("opening the object database")?;
+        Ok(self.odb.get_or_init(|| odb))
+    }
+}
+
 /// Where a staged diff reads bytes without libgit2, when it can.
 struct Files<'a> {
     /// The repository's loose objects.
@@ -120,7 +137,7 @@ struct Files<'a> {
 #[allow(clippy::too_many_arguments)]
 fn scan_change<'r>(
     repo: &'r Repository,
-    odb: &Odb<'_>,
+    odb: &LazyOdb<'r>,
     files: Files<'_>,
     change: &Change,
     origin: &Origin,
@@ -135,7 +152,7 @@ fn scan_change<'r>(
     if let Some(content) = worktree_copy(worktree, change, limits) {
         let stored = match loose.as_deref_mut().and_then(|l| l.has(change.new)) {
             Some(true) => true,
-            _ => odb.exists(change.new),
+            _ => odb.get()?.exists(change.new),
         };
         if stored {
             return scan_content(
@@ -148,7 +165,7 @@ fn scan_change<'r>(
             );
         }
     }
-    let (size, _) = odb.read_header(change.new).with_context(|| {
+    let (size, _) = odb.get()?.read_header(change.new).with_context(|| {
         format!("the blob of {} ({}) is missing from the object database", change.path, change.new)
     })?;
     if size as u64 > limits.max_file_bytes {
