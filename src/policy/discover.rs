@@ -45,6 +45,8 @@ pub struct Discovered {
     /// User-level organisation policies that exist but were not used (the system policy does
     /// not allow them), for `policy show`.
     pub ignored: Vec<String>,
+    /// The repository's policy file, when there is one (it was loaded).
+    pub repo_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone)]
@@ -98,7 +100,7 @@ pub fn discover(env: &Env, root: Option<&Path>, fetch: Fetch) -> Result<Discover
     let system = Path::new(SYSTEM_POLICY);
     let system =
         if system.is_file() {
-            system.to_path_buf()
+            Some(system.to_path_buf())
         } else {
             let gitconfig = if env.git_config_nosystem { None } else { git2::Config::find_system().ok() };
             match system_git_config_policy(gitconfig.as_deref()) {
@@ -107,11 +109,11 @@ pub fn discover(env: &Env, root: Option<&Path>, fetch: Fetch) -> Result<Discover
                     "leakgate.orgPolicy in the system git config names this file, which does not exist; ask \
                      whoever manages this machine's git config to fix it",
                 )),
-                Some(pointed) => pointed,
-                None => system.to_path_buf(),
+                Some(pointed) => Some(pointed),
+                None => None,
             }
         };
-    discover_with_system(env, root, fetch, &system, user_policy_path())
+    discover_with_system(env, root, fetch, system.as_deref(), user_policy_path())
 }
 
 /// `leakgate.orgPolicy` from the **system** git config only (`/etc/gitconfig`, which MDM already
@@ -130,7 +132,8 @@ pub fn system_git_config_policy(gitconfig: Option<&Path>) -> Option<PathBuf> {
     config.get_path("leakgate.orgPolicy").ok()
 }
 
-/// [`discover`] with explicit system and user-config paths (tests never touch `/etc`).
+/// [`discover`] with explicit system and user-config paths (tests never touch `/etc`); `system`
+/// is `None` when the caller knows there is no system policy.
 ///
 /// # Errors
 /// As [`discover`].
@@ -138,12 +141,13 @@ pub fn discover_with_system(
     env: &Env,
     root: Option<&Path>,
     fetch: Fetch,
-    system: &Path,
+    system: Option<&Path>,
     user: Option<PathBuf>,
 ) -> Result<Discovered, PolicyError> {
     let mut ctx = Ctx::new(env, fetch);
     let mut user_allowed = true;
-    if system.is_file() {
+    let system = system.filter(|s| s.is_file());
+    if let Some(system) = system {
         let first = ctx.out.files.len();
         ctx.load(LayerKind::System, Location::Local(system.to_path_buf()), None)?;
         user_allowed = ctx.out.files[first..]
@@ -153,7 +157,7 @@ pub fn discover_with_system(
             .and_then(|f| f.file.allow_user_org_policy.as_ref())
             .is_some_and(|v| *v.get_ref());
     }
-    if !user_allowed {
+    if let (false, Some(system)) = (user_allowed, system) {
         let candidates = env.org_policy.iter().cloned().chain(user.filter(|p| p.is_file()));
         for path in candidates {
             ctx.out.ignored.push(format!(
@@ -186,7 +190,8 @@ pub fn discover_with_system(
         // Anything by that name counts: a directory or a dangling link is an error, not "no policy".
         if path.symlink_metadata().is_ok() {
             ctx.repo_root = Some(root.to_path_buf());
-            ctx.load(LayerKind::Repo, Location::Local(path), None)?;
+            ctx.load(LayerKind::Repo, Location::Local(path.clone()), None)?;
+            ctx.out.repo_file = Some(path);
         }
     }
     for (i, setting) in env.cli_config.iter().enumerate() {
@@ -350,7 +355,7 @@ mod tests {
         let env = Env { org_policy: Some(env_file.clone()), ..Env::default() };
         let no_env = Env::default();
         let run = |env: &Env| {
-            names(&discover_with_system(env, None, Fetch::Never, &system, Some(user.clone())).unwrap())
+            names(&discover_with_system(env, None, Fetch::Never, Some(&system), Some(user.clone())).unwrap())
         };
 
         // No system policy: the variable wins over the user config dir.
@@ -361,7 +366,7 @@ mod tests {
         std::fs::write(&system, "min-severity-to-block = \"high\"\n").unwrap();
         assert_eq!(run(&env), vec![(LayerKind::System, "system.toml".to_string())]);
         assert_eq!(run(&no_env), vec![(LayerKind::System, "system.toml".to_string())]);
-        let found = discover_with_system(&env, None, Fetch::Never, &system, Some(user.clone())).unwrap();
+        let found = discover_with_system(&env, None, Fetch::Never, Some(&system), Some(user.clone())).unwrap();
         assert_eq!(found.ignored.len(), 2, "{:?}", found.ignored);
         assert!(found.ignored[0].contains("env.toml: not used"), "{:?}", found.ignored);
 
@@ -402,7 +407,7 @@ mod tests {
         std::fs::write(&system, "allow-user-org-policy = true\nmin-severity-to-block = \"high\"\n").unwrap();
         std::fs::write(&env_file, "min-severity-to-block = \"critical\"\n").unwrap();
         let env = Env { org_policy: Some(env_file), ..Env::default() };
-        let found = discover_with_system(&env, None, Fetch::Never, &system, None).unwrap();
+        let found = discover_with_system(&env, None, Fetch::Never, Some(&system), None).unwrap();
         let policy = super::super::merge::merge(&found.files).unwrap();
         assert_eq!(policy.block_severity, crate::rules::Severity::High);
         assert_eq!(policy.violations.len(), 1);
@@ -416,7 +421,7 @@ mod tests {
         std::fs::write(&system, "allow-user-org-policy = true\n[enforce]\nrules = [\"aws.*\"]\n").unwrap();
         std::fs::write(&env_file, "[enforce]\nrules = [\"github.*\"]\nexceptions = [\"inline\"]\n").unwrap();
         let env = Env { org_policy: Some(env_file), ..Env::default() };
-        let found = discover_with_system(&env, None, Fetch::Never, &system, None).unwrap();
+        let found = discover_with_system(&env, None, Fetch::Never, Some(&system), None).unwrap();
         let policy = super::super::merge::merge(&found.files).unwrap();
         let inline = super::super::ExceptionKind::Inline;
         assert!(!policy.exception_allowed(crate::rules::builtin("aws.access-key-id").unwrap(), inline));
@@ -433,7 +438,7 @@ mod tests {
         let env_file = tmp.path().join("env.toml");
         std::fs::write(&env_file, "allow-user-org-policy = true\n").unwrap();
         let env = Env { org_policy: Some(env_file), ..Env::default() };
-        let found = discover_with_system(&env, None, Fetch::Never, &tmp.path().join("none"), None).unwrap();
+        let found = discover_with_system(&env, None, Fetch::Never, Some(&tmp.path().join("none")), None).unwrap();
         let err = super::super::merge::merge(&found.files).unwrap_err();
         assert!(err.to_string().contains("env.toml:1:25"), "{err}");
     }

@@ -419,7 +419,7 @@ pub fn resolve_with(env: &Env, root: Option<&Path>, fetch: Fetch) -> Result<Reso
     policy.git_sources = found.git_sources;
     policy.ignored_sources = found.ignored;
     policy.root = root.map(Path::to_path_buf);
-    policy.repo_file = root.map(|r| r.join(REPO_POLICY_FILE)).filter(|p| p.is_file());
+    policy.repo_file = found.repo_file;
     Ok(policy)
 }
 
