@@ -164,7 +164,7 @@ mod tests {
     use super::*;
 
     /// Every loose object git wrote reads back as libgit2 reads it; a wrong kind, a packed
-    /// object and a damaged file are `None`.
+    /// object and a damaged file (truncated, or with a wrong checksum) are `None`.
     #[test]
     fn loose_objects_read_as_libgit2_reads_them() {
         let tmp = tempfile::tempdir().expect("tempdir");
@@ -205,8 +205,15 @@ mod tests {
         std::fs::remove_file(&path).expect("rm");
         std::fs::write(&path, &bytes).expect("write");
         assert_eq!(loose.read(blob, Kind::Blob), None, "a truncated object is left to libgit2");
+        let mut bytes = whole.clone();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        std::fs::remove_file(&path).expect("rm");
+        std::fs::write(&path, &bytes).expect("write");
+        assert_eq!(loose.read(blob, Kind::Blob), None, "a wrong checksum is left to libgit2");
         std::fs::remove_file(&path).expect("rm");
         std::fs::write(&path, &whole).expect("write");
+        assert!(loose.read(blob, Kind::Blob).is_some(), "the same object, whole again");
 
         git(dir, &["gc", "-q", "--prune=now"]);
         assert_eq!(loose.read(head.tree_id(), Kind::Tree), None, "packed");
