@@ -366,7 +366,8 @@ mod tests {
         std::fs::write(&system, "min-severity-to-block = \"high\"\n").unwrap();
         assert_eq!(run(&env), vec![(LayerKind::System, "system.toml".to_string())]);
         assert_eq!(run(&no_env), vec![(LayerKind::System, "system.toml".to_string())]);
-        let found = discover_with_system(&env, None, Fetch::Never, Some(&system), Some(user.clone())).unwrap();
+        let found =
+            discover_with_system(&env, None, Fetch::Never, Some(&system), Some(user.clone())).unwrap();
         assert_eq!(found.ignored.len(), 2, "{:?}", found.ignored);
         assert!(found.ignored[0].contains("env.toml: not used"), "{:?}", found.ignored);
 
@@ -438,7 +439,8 @@ mod tests {
         let env_file = tmp.path().join("env.toml");
         std::fs::write(&env_file, "allow-user-org-policy = true\n").unwrap();
         let env = Env { org_policy: Some(env_file), ..Env::default() };
-        let found = discover_with_system(&env, None, Fetch::Never, Some(&tmp.path().join("none")), None).unwrap();
+        let found =
+            discover_with_system(&env, None, Fetch::Never, Some(&tmp.path().join("none")), None).unwrap();
         let err = super::super::merge::merge(&found.files).unwrap_err();
         assert!(err.to_string().contains("env.toml:1:25"), "{err}");
     }
