@@ -288,8 +288,8 @@ fn record_audit(
 
 /// The repository (remote `origin` without credentials, else the work-tree path) and branch.
 /// The URL is the configured one, as written (no `insteadOf` rewriting): looking the remote up
-/// would copy every configuration entry into a snapshot and parse its refspecs, a third of the
-/// audit's cost in a hook run, for this one value.
+/// would copy every configuration entry into a snapshot and parse its refspecs (three fifths of
+/// the audit's instructions in a hook run) for this one value.
 fn place(repo: &git2::Repository) -> crate::audit::Place {
     let remote = repo
         .config()

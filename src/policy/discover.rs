@@ -109,8 +109,7 @@ pub fn discover(env: &Env, root: Option<&Path>, fetch: Fetch) -> Result<Discover
                     "leakgate.orgPolicy in the system git config names this file, which does not exist; ask \
                      whoever manages this machine's git config to fix it",
                 )),
-                Some(pointed) => Some(pointed),
-                None => None,
+                pointed => pointed,
             }
         };
     discover_with_system(env, root, fetch, system.as_deref(), user_policy_path())
