@@ -33,6 +33,10 @@ pub struct Env {
     /// `GIT_CONFIG_NOSYSTEM` is set (not `0`/`false`): like git, do not read the system git config
     /// (its `leakgate.orgPolicy` pointer); `/etc/leakgate/policy.toml` is still read.
     pub git_config_nosystem: bool,
+    /// `GIT_DIR`, `GIT_WORK_TREE`, `GIT_COMMON_DIR`, `GIT_OBJECT_DIRECTORY`,
+    /// `GIT_ALTERNATE_OBJECT_DIRECTORIES` or `GIT_NAMESPACE` is set: the repository is not simply
+    /// the work tree's `.git` (libgit2 reads these variables itself; see [`crate::git::Repo`]).
+    pub git_relocated: bool,
     /// Not a variable: the `--config` policy settings of this run, carried with the snapshot so
     /// that `policy::resolve` sees every input in one place.
     pub cli_config: Vec<String>,
@@ -76,6 +80,16 @@ impl Env {
             bypass: text("LEAKGATE_BYPASS").filter(|v| !v.trim().is_empty()),
             git_config_nosystem: var("GIT_CONFIG_NOSYSTEM")
                 .is_some_and(|v| !v.is_empty() && v != "0" && !v.eq_ignore_ascii_case("false")),
+            git_relocated: [
+                "GIT_DIR",
+                "GIT_WORK_TREE",
+                "GIT_COMMON_DIR",
+                "GIT_OBJECT_DIRECTORY",
+                "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+                "GIT_NAMESPACE",
+            ]
+            .iter()
+            .any(|k| var(k).is_some()),
             cli_config: Vec::new(),
         }
     }

@@ -20,7 +20,7 @@ use crate::source::{self, Limits};
 /// # Errors
 /// Not in a work tree, an invalid policy or ignore file, or I/O.
 pub fn run(args: &BaselineArgs, env: &Env) -> Result<Outcome> {
-    let repo = git::open_for_hook()?;
+    let repo = git::Repo::from(git::open_for_hook()?);
     let root = git::workdir(&repo)?.to_path_buf();
     let policy = policy::resolve(env, Some(&root))?;
     let s = &policy.settings;
@@ -50,8 +50,8 @@ pub fn run(args: &BaselineArgs, env: &Env) -> Result<Outcome> {
         (None, None) => None,
     };
     let findings = if args.history {
-        let commits = git::all_commits(&repo)?;
-        scan_commits_with(&repo, &commits, &policy, None, &|_| {})?.0.findings
+        let commits = git::all_commits(repo.git()?)?;
+        scan_commits_with(repo.git()?, &commits, &policy, None, &|_| {})?.0.findings
     } else {
         let engine = Engine::new(policy.rules())?;
         let mut collector = Collector::new(&engine);

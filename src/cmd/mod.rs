@@ -255,7 +255,7 @@ impl Sink for Collector<'_> {
 /// print, never a block; a run with nothing to say writes nothing.
 fn record_audit(
     env: &Env,
-    repo: &git2::Repository,
+    repo: &crate::git::Repo,
     report: &report::Report<'_>,
     allowed: &[(Finding, Exception)],
     bypass: Option<&Bypass>,
@@ -287,25 +287,14 @@ fn record_audit(
 }
 
 /// The repository (remote `origin` without credentials, else the work-tree path) and branch.
-/// The URL is the configured one, as written (no `insteadOf` rewriting): looking the remote up
-/// would copy every configuration entry into a snapshot and parse its refspecs (three fifths of
-/// the audit's instructions in a hook run) for this one value.
-fn place(repo: &git2::Repository) -> crate::audit::Place {
-    let remote = repo
-        .config()
-        .ok()
-        .and_then(|config| config.get_string("remote.origin.url").ok())
-        .map(|url| crate::audit::strip_credentials(&url));
+/// The URL is the configured one, as written (see [`crate::git::Repo::origin_url`]): looking the
+/// remote up would copy every configuration entry into a snapshot and parse its refspecs for this
+/// one value.
+fn place(repo: &crate::git::Repo) -> crate::audit::Place {
+    let remote = repo.origin_url().map(|url| crate::audit::strip_credentials(&url));
     let repository = remote.unwrap_or_else(|| {
         let dir = repo.workdir().unwrap_or_else(|| repo.path());
         dir.to_string_lossy().trim_end_matches('/').to_string()
     });
-    let branch = match repo.find_reference("HEAD") {
-        Ok(head) => match head.symbolic_target() {
-            Some(target) => target.strip_prefix("refs/heads/").unwrap_or(target).to_string(),
-            None => "(detached)".to_string(),
-        },
-        Err(_) => "(unknown)".to_string(),
-    };
-    crate::audit::Place { repository, branch }
+    crate::audit::Place { repository, branch: repo.head_branch() }
 }

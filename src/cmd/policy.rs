@@ -274,7 +274,7 @@ fn explain(out: &mut dyn Write, p: &ResolvedPolicy, id: &str) -> Result<()> {
 /// Every exception the staged change adds: inline markers on added lines, and (when the change
 /// touches them) new entries in `.leakgate.toml` and `.leakgate-ignore` compared with `HEAD`.
 pub(super) fn exceptions_added(
-    repo: &git2::Repository,
+    repo: &crate::git::Repo,
     root: &std::path::Path,
     env: &Env,
     collected: &Collected,
@@ -290,7 +290,9 @@ pub(super) fn exceptions_added(
         })
         .collect();
     if !touched.is_empty() {
-        added.extend(config_exceptions_added(repo, root, env, touched));
+        if let Ok(repo) = repo.git() {
+            added.extend(config_exceptions_added(repo, root, env, touched));
+        }
     }
     added
 }

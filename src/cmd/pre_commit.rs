@@ -24,7 +24,7 @@ pub fn run(args: &PreCommitArgs, env: &Env, color: ColorChoice, verbose: bool) -
         )
         .into());
     }
-    let repo = git::open_for_hook()?;
+    let repo = git::Repo::for_hook(env.git_relocated)?;
     let root = git::workdir(&repo)?;
     let policy = policy::resolve(env, Some(root))?;
     // Leaked on purpose: the process ends right after the scan, and freeing every compiled

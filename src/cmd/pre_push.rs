@@ -14,7 +14,8 @@ use crate::report::{self, Report};
 
 /// The pre-push hook: every ref line git hands over is checked, each outgoing commit on its own.
 pub fn run(args: &PrePushArgs, env: &Env, color: ColorChoice, verbose: bool) -> Result<Outcome> {
-    let repo = git::open_for_hook()?;
+    let handle = git::Repo::from(git::open_for_hook()?);
+    let repo = handle.git()?;
     let root = repo.workdir().map(std::path::Path::to_path_buf);
     let policy = policy::resolve(env, root.as_deref())?;
     let remote = args
@@ -22,8 +23,8 @@ pub fn run(args: &PrePushArgs, env: &Env, color: ColorChoice, verbose: bool) -> 
         .clone()
         .or_else(|| env.pre_commit_push.remote_name.clone())
         .unwrap_or_else(|| "origin".to_string());
-    let updates = read_updates(&repo, env)?;
-    let commits = git::outgoing_commits(&repo, &remote, &updates)?;
+    let updates = read_updates(repo, env)?;
+    let commits = git::outgoing_commits(repo, &remote, &updates)?;
     if commits.len() > policy.max_push_commits {
         return Err(UsageError(format!(
             "this push carries {} commits, more than max-push-commits = {}; leakgate refuses it rather than \
@@ -35,7 +36,7 @@ pub fn run(args: &PrePushArgs, env: &Env, color: ColorChoice, verbose: bool) -> 
         .into());
     }
     let filter = crate::scan::allow::Filter::new(&policy)?;
-    let (mut collected, stats) = scan_commits_with(&repo, &commits, &policy, Some(&filter), &|_| {})?;
+    let (mut collected, stats) = scan_commits_with(repo, &commits, &policy, Some(&filter), &|_| {})?;
     let mut notes = Vec::new();
     let (findings, bypass) = apply_bypass(env, &policy, std::mem::take(&mut collected.findings), &mut notes);
     collected.findings = findings;
@@ -49,7 +50,7 @@ pub fn run(args: &PrePushArgs, env: &Env, color: ColorChoice, verbose: bool) -> 
         show_secrets: false,
     };
     // Recorded before anything is printed, so a closed stderr cannot lose the event.
-    let audit_problem = super::record_audit(env, &repo, &report, &collected.allowed, bypass.as_ref());
+    let audit_problem = super::record_audit(env, &handle, &report, &collected.allowed, bypass.as_ref());
     term::apply(color, env, Stream::Stderr);
     let mut err = std::io::BufWriter::new(std::io::stderr().lock());
     report::human::write(&mut err, &report).context("writing the report")?;

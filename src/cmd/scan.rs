@@ -19,10 +19,12 @@ use crate::{git, policy};
 pub fn run(args: &ScanArgs, env: &Env, color: ColorChoice, verbose: bool) -> Result<Outcome> {
     let wants_git = args.staged || args.range.is_some() || args.history;
     let repo = if wants_git { Some(git::open_for_hook()?) } else { Repository::open_from_env().ok() };
+    let repo = repo.map(git::Repo::from);
     let root = repo.as_ref().and_then(|r| r.workdir()).map(Path::to_path_buf);
     let policy = policy::resolve(env, root.as_deref())?;
     let (findings, stats, context) = match &repo {
         Some(repo) if args.range.is_some() || args.history => {
+            let repo = repo.git()?;
             let commits = match &args.range {
                 Some(range) => {
                     repo.revparse(range).map_err(|e| {
@@ -82,7 +84,7 @@ pub fn run(args: &ScanArgs, env: &Env, color: ColorChoice, verbose: bool) -> Res
 /// The staged change, paths or stdin, read whole.
 fn scan_content(
     args: &ScanArgs,
-    repo: Option<&Repository>,
+    repo: Option<&git::Repo>,
     env: &Env,
     policy: &ResolvedPolicy,
 ) -> Result<(Vec<Finding>, SourceStats)> {

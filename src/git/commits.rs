@@ -4,11 +4,12 @@ use std::path::Path;
 use std::rc::Rc;
 
 use anyhow::{anyhow, Context, Result};
-use git2::{Commit, DiffFindOptions, DiffOptions, FileMode, ObjectType, Oid, Repository, Tree};
+use git2::{Commit, DiffFindOptions, DiffOptions, FileMode, ObjectType, Oid, Tree};
 
 use super::cachetree::StagedTree;
 use super::loose::{self, Kind, LooseObjects};
 use super::staged::{changes_from_diff, Change, ChangeKind};
+use super::Repo;
 
 /// What a commit itself changes: its tree against its first parent's (the empty tree for a
 /// root commit, or when the parent is missing at a shallow-clone boundary — scanning more, never
@@ -17,7 +18,7 @@ use super::staged::{changes_from_diff, Change, ChangeKind};
 ///
 /// # Errors
 /// The commit's or a parent's tree cannot be read.
-pub fn commit_changes(repo: &Repository, commit: &Commit<'_>, trees: &mut TreeCache) -> Result<Vec<Change>> {
+pub fn commit_changes(repo: &Repo, commit: &Commit<'_>, trees: &mut TreeCache) -> Result<Vec<Change>> {
     let parent_trees: Vec<Option<Oid>> = (0..commit.parent_count())
         .map(|i| commit.parent(i).ok().map(|p| p.tree_id()).filter(|&id| trees.get(repo, id).is_ok()))
         .collect();
@@ -25,7 +26,7 @@ pub fn commit_changes(repo: &Repository, commit: &Commit<'_>, trees: &mut TreeCa
     let mut changes = tree_diff(repo, trees, first, commit.tree_id())
         .with_context(|| format!("diffing commit {}", commit.id()))?;
     let others: Vec<Tree<'_>> =
-        parent_trees.iter().skip(1).flatten().filter_map(|&id| repo.find_tree(id).ok()).collect();
+        parent_trees.iter().skip(1).flatten().filter_map(|&id| repo.git().ok()?.find_tree(id).ok()).collect();
     if !others.is_empty() {
         for change in &mut changes {
             change.other_parents =
@@ -40,12 +41,7 @@ pub fn commit_changes(repo: &Repository, commit: &Commit<'_>, trees: &mut TreeCa
 ///
 /// # Errors
 /// A tree cannot be read.
-pub fn tree_diff(
-    repo: &Repository,
-    trees: &mut TreeCache,
-    old: Option<Oid>,
-    new: Oid,
-) -> Result<Vec<Change>> {
+pub fn tree_diff(repo: &Repo, trees: &mut TreeCache, old: Option<Oid>, new: Oid) -> Result<Vec<Change>> {
     let new_tree = trees.get(repo, new).with_context(|| format!("reading tree {new}"))?;
     let old_tree = match old {
         Some(id) => Some(trees.get(repo, id).with_context(|| format!("reading tree {id}"))?),
@@ -66,8 +62,9 @@ pub fn tree_diff(
     if removed && added {
         // Files went and came: let libgit2 pair the renames, so that a renamed file's old lines
         // do not count as added.
-        let old = old.map(|id| repo.find_tree(id)).transpose().context("reading a tree")?;
-        let new = repo.find_tree(new).context("reading a tree")?;
+        let git = repo.git()?;
+        let old = old.map(|id| git.find_tree(id)).transpose().context("reading a tree")?;
+        let new = git.find_tree(new).context("reading a tree")?;
         changes = diff_with_renames(repo, old.as_ref(), &new)?;
     }
     Ok(changes)
@@ -77,7 +74,7 @@ pub fn tree_diff(
 /// (libgit2's tree diff walks every entry of both trees, which dominated history scans). Sets
 /// `removed` when a file of `old` is gone from `new`.
 fn tree_changes(
-    repo: &Repository,
+    repo: &Repo,
     trees: &mut TreeCache,
     old: Option<&RawTree>,
     new: &RawTree,
@@ -211,7 +208,7 @@ impl TreeCache {
 
     /// A cache that reads loose trees itself before asking libgit2: for the staged diff, whose
     /// trees git has just written.
-    pub fn reading_loose(repo: &Repository) -> TreeCache {
+    pub fn reading_loose(repo: &Repo) -> TreeCache {
         TreeCache { loose: Some(LooseObjects::of(repo)), ..TreeCache::default() }
     }
 
@@ -226,21 +223,21 @@ impl TreeCache {
     ///
     /// # Errors
     /// The commit cannot be read.
-    pub fn commit_tree(&mut self, repo: &Repository, id: Oid) -> Result<Oid> {
+    pub fn commit_tree(&mut self, repo: &Repo, id: Oid) -> Result<Oid> {
         if let Some(tree) =
             self.loose.as_mut().and_then(|l| l.read(id, Kind::Commit)).and_then(|c| loose::commit_tree(&c))
         {
             return Ok(tree);
         }
-        Ok(repo.find_commit(id).with_context(|| format!("reading commit {id}"))?.tree_id())
+        Ok(repo.git()?.find_commit(id).with_context(|| format!("reading commit {id}"))?.tree_id())
     }
 
     /// Whether tree `id` can be read.
-    pub fn has_tree(&mut self, repo: &Repository, id: Oid) -> bool {
+    pub fn has_tree(&mut self, repo: &Repo, id: Oid) -> bool {
         self.get(repo, id).is_ok()
     }
 
-    fn get(&mut self, repo: &Repository, id: Oid) -> Result<Rc<RawTree>> {
+    fn get(&mut self, repo: &Repo, id: Oid) -> Result<Rc<RawTree>> {
         if let Some(tree) = self.trees.get(&id) {
             return Ok(Rc::clone(tree));
         }
@@ -249,7 +246,7 @@ impl TreeCache {
         let tree = match built.or_else(read).and_then(RawTree::parse) {
             Some(tree) => tree,
             None => {
-                let odb = repo.odb()?;
+                let odb = repo.git()?.odb()?;
                 let object = odb.read(id)?;
                 if object.kind() != ObjectType::Tree {
                     return Err(anyhow!("object {id} is a {}, not a tree", object.kind()));
@@ -287,10 +284,11 @@ fn is_content_mode(mode: i32) -> bool {
 }
 
 /// libgit2's tree diff with rename detection, for changes that remove and add files.
-fn diff_with_renames(repo: &Repository, old: Option<&Tree<'_>>, new: &Tree<'_>) -> Result<Vec<Change>> {
+fn diff_with_renames(repo: &Repo, old: Option<&Tree<'_>>, new: &Tree<'_>) -> Result<Vec<Change>> {
     let mut opts = DiffOptions::new();
     opts.include_typechange(true).skip_binary_check(true).context_lines(0);
-    let mut diff = repo.diff_tree_to_tree(old, Some(new), Some(&mut opts)).context("comparing two trees")?;
+    let mut diff =
+        repo.git()?.diff_tree_to_tree(old, Some(new), Some(&mut opts)).context("comparing two trees")?;
     let mut find = DiffFindOptions::new();
     find.renames(true).copies(false);
     diff.find_similar(Some(&mut find)).context("detecting renamed files")?;
@@ -309,7 +307,7 @@ pub fn describe(commit: &Commit<'_>) -> (String, String, String) {
 ///
 /// # Errors
 /// The object does not exist or is not (and does not point at) a commit.
-pub fn peel_commit(repo: &Repository, oid: Oid) -> Result<Commit<'_>> {
+pub fn peel_commit(repo: &git2::Repository, oid: Oid) -> Result<Commit<'_>> {
     let object =
         repo.find_object(oid, None).with_context(|| format!("object {oid} is not in this repository"))?;
     object.peel_to_commit().with_context(|| format!("object {oid} is not a commit and does not point at one"))
@@ -355,12 +353,13 @@ mod tests {
         git(dir, &["update-index", "--add", "--cacheinfo", gitlink]);
         git(dir, &["commit", "-qm", "deleted dir, submodule"]);
 
-        let repo = Repository::open(dir).expect("repo");
-        let mut walk = repo.revwalk().expect("revwalk");
+        let repo = Repo::from(git2::Repository::open(dir).expect("repo"));
+        let git2 = repo.git().expect("handle");
+        let mut walk = git2.revwalk().expect("revwalk");
         walk.push_head().expect("head");
         let mut checked = 0;
         for oid in walk {
-            let commit = repo.find_commit(oid.expect("oid")).expect("commit");
+            let commit = git2.find_commit(oid.expect("oid")).expect("commit");
             let tree = commit.tree().expect("tree");
             let parent = commit.parent(0).ok().map(|p| p.tree().expect("parent tree"));
             let mut walked = Vec::new();

@@ -12,7 +12,9 @@
 //! finds it or reports the problem.
 
 use flate2::{Decompress, FlushDecompress, Status};
-use git2::{Oid, Repository};
+use git2::Oid;
+
+use super::Repo;
 
 use super::dirfiles::DirFiles;
 
@@ -51,7 +53,7 @@ impl LooseObjects {
     const MAX_OBJECT: usize = 64 << 20;
 
     /// The loose objects of `repo`, in its common git directory (shared by linked worktrees).
-    pub fn of(repo: &Repository) -> LooseObjects {
+    pub fn of(repo: &Repo) -> LooseObjects {
         let dir = DirFiles::new(repo.commondir().join("objects"));
         LooseObjects { dir, compressed: Vec::new(), inflater: None }
     }
@@ -120,15 +122,15 @@ impl AsRef<[u8]> for BlobBytes<'_> {
 /// libgit2.
 ///
 /// # Errors
-/// libgit2 cannot find or read the blob.
+/// libgit2 cannot open the repository, or find or read the blob.
 pub fn read_blob<'r>(
     loose: Option<&mut LooseObjects>,
-    repo: &'r Repository,
+    repo: &'r Repo,
     id: Oid,
-) -> Result<BlobBytes<'r>, git2::Error> {
+) -> anyhow::Result<BlobBytes<'r>> {
     match loose.and_then(|l| l.read(id, Kind::Blob)) {
         Some(bytes) => Ok(BlobBytes::Loose(bytes)),
-        None => repo.find_blob(id).map(BlobBytes::Git),
+        None => Ok(repo.git()?.find_blob(id).map(BlobBytes::Git)?),
     }
 }
 
@@ -177,8 +179,8 @@ mod tests {
         git(dir, &["add", "-A"]);
         git(dir, &["commit", "-qm", "first"]);
 
-        let repo = Repository::open(dir).expect("repo");
-        let mut loose = LooseObjects::of(&repo);
+        let repo = git2::Repository::open(dir).expect("repo");
+        let mut loose = LooseObjects::of(&Repo::from(git2::Repository::open(dir).expect("repo")));
         let head = repo.head().expect("head").peel_to_commit().expect("commit");
         let commit = loose.read(head.id(), Kind::Commit).expect("loose commit");
         assert_eq!(commit_tree(&commit), Some(head.tree_id()));

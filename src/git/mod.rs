@@ -8,6 +8,7 @@ pub mod cli;
 mod commits;
 mod diff;
 mod dirfiles;
+mod layout;
 mod loose;
 mod range;
 mod repo;
@@ -23,6 +24,6 @@ pub use loose::{read_blob, BlobBytes, LooseObjects};
 pub use range::{
     all_commits, is_zero, outgoing_commits, parse_push_lines, range_commits, MalformedPushLine, PushUpdate,
 };
-pub use repo::{hooks_dir, open_for_hook, workdir};
+pub use repo::{hooks_dir, open_for_hook, workdir, Repo};
 pub use staged::{index_entries, staged_changes, Change, ChangeKind};
 pub use worktree::staged_copy;

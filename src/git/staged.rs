@@ -3,7 +3,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{bail, Context, Result};
-use git2::{Delta, DiffFindOptions, DiffOptions, FileMode, Index, ObjectType, Oid, Repository, Tree};
+use git2::{Delta, DiffFindOptions, DiffOptions, FileMode, Index, ObjectType, Oid, Tree};
+
+use super::Repo;
 
 /// What kind of entry a staged change is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -40,7 +42,7 @@ pub struct Change {
 ///
 /// # Errors
 /// The index or `HEAD` cannot be read, or the fallback to git's plumbing fails.
-pub fn staged_changes(repo: &Repository, index_file: Option<&OsStr>) -> Result<Vec<Change>> {
+pub fn staged_changes(repo: &Repo, index_file: Option<&OsStr>) -> Result<Vec<Change>> {
     let root = super::workdir(repo)?;
     let index_path = index_path(repo, index_file)?;
     if let Some(mut changes) = changes_from_cache_tree(repo, &index_path)? {
@@ -64,19 +66,15 @@ pub fn staged_changes(repo: &Repository, index_file: Option<&OsStr>) -> Result<V
 ///
 /// # Errors
 /// `HEAD`, or a tree named by `HEAD` or the cache-tree, cannot be read.
-fn changes_from_cache_tree(repo: &Repository, index_path: &Path) -> Result<Option<Vec<Change>>> {
+fn changes_from_cache_tree(repo: &Repo, index_path: &Path) -> Result<Option<Vec<Change>>> {
     let Some(staged) = super::cachetree::staged_tree(index_path) else {
         return Ok(None);
     };
     let root = staged.root;
     let mut trees = super::TreeCache::reading_loose(repo).building(staged);
-    let head = match repo.head() {
-        Ok(head) => match head.target() {
-            Some(commit) => Some(trees.commit_tree(repo, commit).context("reading the commit of HEAD")?),
-            None => Some(head.peel_to_tree().context("reading the tree of HEAD")?.id()),
-        },
-        Err(e) if matches!(e.code(), git2::ErrorCode::UnbornBranch | git2::ErrorCode::NotFound) => None,
-        Err(e) => return Err(e).context("reading HEAD"),
+    let head = match repo.head_commit()? {
+        Some(commit) => Some(trees.commit_tree(repo, commit).context("reading the commit of HEAD")?),
+        None => None,
     };
     if !trees.has_tree(repo, root) {
         return Ok(None);
@@ -88,7 +86,7 @@ fn changes_from_cache_tree(repo: &Repository, index_path: &Path) -> Result<Optio
 
 /// The index file git is committing: `GIT_INDEX_FILE` (relative to the work-tree root, where
 /// git runs hooks) or the repository's own index.
-fn index_path(repo: &Repository, index_file: Option<&OsStr>) -> Result<PathBuf> {
+fn index_path(repo: &Repo, index_file: Option<&OsStr>) -> Result<PathBuf> {
     Ok(match index_file {
         Some(p) if Path::new(p).is_absolute() => Path::new(p).to_path_buf(),
         Some(p) => super::workdir(repo)?.join(p),
@@ -102,11 +100,7 @@ fn index_path(repo: &Repository, index_file: Option<&OsStr>) -> Result<PathBuf> 
 ///
 /// # Errors
 /// The index cannot be read.
-pub fn index_entries(
-    repo: &Repository,
-    index_file: Option<&OsStr>,
-    paths: &[&String],
-) -> Result<Vec<Change>> {
+pub fn index_entries(repo: &Repo, index_file: Option<&OsStr>, paths: &[&String]) -> Result<Vec<Change>> {
     if paths.is_empty() {
         return Ok(Vec::new());
     }
@@ -165,8 +159,8 @@ fn kind_of_raw(mode: u32) -> ChangeKind {
     }
 }
 
-fn head_tree(repo: &Repository) -> Result<Option<Tree<'_>>> {
-    match repo.head() {
+fn head_tree(repo: &Repo) -> Result<Option<Tree<'_>>> {
+    match repo.git()?.head() {
         Ok(head) => Ok(Some(head.peel_to_tree().context("reading the tree of HEAD")?)),
         Err(e) if matches!(e.code(), git2::ErrorCode::UnbornBranch | git2::ErrorCode::NotFound) => Ok(None),
         Err(e) => Err(e).context("reading HEAD"),
@@ -178,10 +172,11 @@ fn unsupported_index(e: &git2::Error) -> bool {
     e.message().contains("unsupported mandatory extension")
 }
 
-fn changes_from_index(repo: &Repository, head: Option<&Tree<'_>>, index: &mut Index) -> Result<Vec<Change>> {
+fn changes_from_index(repo: &Repo, head: Option<&Tree<'_>>, index: &mut Index) -> Result<Vec<Change>> {
     let mut opts = DiffOptions::new();
     opts.include_typechange(true).skip_binary_check(true).context_lines(0);
     let mut diff = repo
+        .git()?
         .diff_tree_to_index(head, Some(index), Some(&mut opts))
         .context("comparing the index with HEAD")?;
     // A moved file is not new content: pair deletions with additions so only edits are scanned.
@@ -231,7 +226,7 @@ fn kind_of(mode: FileMode) -> ChangeKind {
 /// The fallback for indexes libgit2 cannot read: `git diff-index --cached` (read-only, honours
 /// `GIT_INDEX_FILE`) lists the changed paths and blob ids; content is then read with libgit2.
 fn changes_from_plumbing(
-    repo: &Repository,
+    repo: &Repo,
     root: &Path,
     head: Option<&Tree<'_>>,
     index_path: &Path,
@@ -260,7 +255,7 @@ fn changes_from_plumbing(
 }
 
 /// Parses `git diff-index -z --raw` records: `:old-mode new-mode old-oid new-oid status\0path\0`.
-fn parse_raw_diff(_repo: &Repository, raw: &[u8]) -> Result<Vec<Change>> {
+fn parse_raw_diff(_repo: &Repo, raw: &[u8]) -> Result<Vec<Change>> {
     let mut changes = Vec::new();
     let mut fields = raw.split(|&b| b == 0).filter(|f| !f.is_empty());
     while let Some(header) = fields.next() {
@@ -289,7 +284,7 @@ fn parse_raw_diff(_repo: &Repository, raw: &[u8]) -> Result<Vec<Change>> {
 
 /// During a merge (`MERGE_HEAD` exists), records each other parent's blob at every changed
 /// path: what a parent already had is not new content of this commit.
-fn attach_merge_parents(repo: &Repository, changes: &mut [Change]) -> Result<()> {
+fn attach_merge_parents(repo: &Repo, changes: &mut [Change]) -> Result<()> {
     let heads = match std::fs::read_to_string(repo.path().join("MERGE_HEAD")) {
         Ok(text) => text
             .lines()
@@ -303,7 +298,7 @@ fn attach_merge_parents(repo: &Repository, changes: &mut [Change]) -> Result<()>
     };
     let mut trees = Vec::with_capacity(heads.len());
     for oid in heads {
-        let commit = repo.find_commit(oid).with_context(|| format!("reading merge parent {oid}"))?;
+        let commit = repo.git()?.find_commit(oid).with_context(|| format!("reading merge parent {oid}"))?;
         trees.push(commit.tree().context("reading a merge parent's tree")?);
     }
     for change in changes.iter_mut() {
@@ -353,7 +348,7 @@ mod tests {
             &["update-index", "--add", "--cacheinfo", "160000,1111111111111111111111111111111111111111,sub"],
         );
 
-        let repo = Repository::open(dir).expect("repo");
+        let repo = Repo::from(git2::Repository::open(dir).expect("repo"));
         let head = head_tree(&repo).expect("head");
         let index_path = dir.join(".git/index");
         assert!(

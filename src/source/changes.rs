@@ -5,10 +5,10 @@ use std::rc::Rc;
 use std::sync::Mutex;
 
 use anyhow::{Context, Result};
-use git2::{Odb, Oid, Repository};
+use git2::{Odb, Oid};
 
 use super::{is_binary, Fragment, Limits, Origin, Sink, SourceStats};
-use crate::git::{self, Change, ChangeKind, LineRange};
+use crate::git::{self, Change, ChangeKind, LineRange, Repo};
 
 /// Blob pairs (old, new) already scanned, shared by the threads of a bulk scan: the same change
 /// reached through several commits (cherry-picks, rebased branches) is read once.
@@ -47,11 +47,12 @@ impl<'r> BlobCache<'r> {
     /// Bytes kept at most; the oldest blobs go first.
     const MAX_BYTES: usize = 32 << 20;
 
-    fn get_or_read(&mut self, repo: &'r Repository, oid: Oid, path: &str) -> Result<SharedBlob<'r>> {
+    fn get_or_read(&mut self, repo: &'r Repo, oid: Oid, path: &str) -> Result<SharedBlob<'r>> {
         if let Some(blob) = self.blobs.get(&oid) {
             return Ok(blob.clone());
         }
-        let blob = repo.find_blob(oid).with_context(|| format!("reading a version of {path} ({oid})"))?;
+        let blob =
+            repo.git()?.find_blob(oid).with_context(|| format!("reading a version of {path} ({oid})"))?;
         let blob = SharedBlob(Rc::new(blob));
         let len = blob.as_ref().len();
         if len <= Self::MAX_BYTES / 4 {
@@ -74,7 +75,7 @@ impl<'r> BlobCache<'r> {
 /// # Errors
 /// A blob is missing or unreadable: the caller fails closed.
 pub fn scan_changes<'r>(
-    repo: &'r Repository,
+    repo: &'r Repo,
     changes: &[Change],
     origin: &Origin,
     limits: Limits,
@@ -112,7 +113,7 @@ pub fn scan_changes<'r>(
 /// The repository's object database, opened on first use: libgit2 lists the pack directory when
 /// it opens it, which a staged diff whose objects are all loose never needs.
 struct LazyOdb<'r> {
-    repo: &'r Repository,
+    repo: &'r Repo,
     odb: std::cell::OnceCell<Odb<'r>>,
 }
 
@@ -121,7 +122,7 @@ impl<'r> LazyOdb<'r> {
         if let Some(odb) = self.odb.get() {
             return Ok(odb);
         }
-        let odb = self.repo.odb().context("opening the object database")?;
+        let odb = self.repo.git()?.odb().context("opening the object database")?;
         Ok(self.odb.get_or_init(|| odb))
     }
 }
@@ -136,7 +137,7 @@ struct Files<'a> {
 
 #[allow(clippy::too_many_arguments)]
 fn scan_change<'r>(
-    repo: &'r Repository,
+    repo: &'r Repo,
     odb: &LazyOdb<'r>,
     files: Files<'_>,
     change: &Change,
@@ -189,7 +190,7 @@ fn scan_change<'r>(
 /// Reads the versions a change's new content is compared with (`path` names it in errors):
 /// loose objects first when `loose` is given.
 fn old_versions<'a, 'r: 'a>(
-    repo: &'r Repository,
+    repo: &'r Repo,
     mut loose: Option<&'a mut git::LooseObjects>,
     path: &'a str,
 ) -> impl FnMut(Oid) -> Result<git::BlobBytes<'r>> + 'a {

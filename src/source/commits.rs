@@ -8,6 +8,8 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use git2::{Oid, Repository};
 
+use crate::git::Repo;
+
 use super::changes::{scan_changes, BlobCache, Bulk, SeenPairs};
 use super::{in_parallel, CommitInfo, Limits, Origin, Sink, SourceStats};
 use crate::git;
@@ -41,6 +43,7 @@ where
     in_parallel(commits, chunk, new_sink, |part, sink, stats| {
         let repo = Repository::open(git_dir)
             .with_context(|| format!("opening the repository at {}", git_dir.display()))?;
+        let repo = Repo::from(repo);
         let mut bulk = Bulk { seen: &seen, cache: BlobCache::default() };
         let mut trees = git::TreeCache::default();
         for &oid in part {
@@ -53,7 +56,7 @@ where
 }
 
 fn scan_commit<'r>(
-    repo: &'r Repository,
+    repo: &'r Repo,
     oid: Oid,
     limits: Limits,
     trees: &mut git::TreeCache,
@@ -61,7 +64,7 @@ fn scan_commit<'r>(
     sink: &mut dyn Sink,
     stats: &mut SourceStats,
 ) -> Result<()> {
-    let commit = repo.find_commit(oid).with_context(|| format!("reading commit {oid}"))?;
+    let commit = repo.git()?.find_commit(oid).with_context(|| format!("reading commit {oid}"))?;
     let (id, author, summary) = git::describe(&commit);
     let origin = Origin::Commit(Arc::new(CommitInfo { id, author, summary }));
     let changes = git::commit_changes(repo, &commit, trees)?;

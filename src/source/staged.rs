@@ -6,11 +6,10 @@ use std::collections::HashSet;
 use std::ffi::OsStr;
 
 use anyhow::Result;
-use git2::Repository;
 
 use super::changes::scan_changes;
 use super::{in_parallel, Limits, Origin, Sink, SourceStats};
-use crate::git::{self, Change};
+use crate::git::{self, Change, Repo};
 
 /// Feeds every added line of the staged change to `sink`.
 ///
@@ -21,7 +20,7 @@ use crate::git::{self, Change};
 /// # Errors
 /// Git cannot be read (corrupt index, missing object) — the caller must fail closed.
 pub fn scan(
-    repo: &Repository,
+    repo: &Repo,
     index_file: Option<&OsStr>,
     only: &[String],
     limits: Limits,
@@ -43,7 +42,7 @@ const PARALLEL_FROM: usize = 128;
 /// # Errors
 /// Git cannot be read (corrupt index, missing object) — the caller must fail closed.
 pub fn scan_parallel<S, F>(
-    repo: &Repository,
+    repo: &Repo,
     index_file: Option<&OsStr>,
     only: &[String],
     limits: Limits,
@@ -62,16 +61,17 @@ where
         return Ok((vec![sink], stats));
     }
     let chunk = changes.len().div_ceil(rayon::current_num_threads() * 4);
+    let reopen = repo.reopener();
     in_parallel(&changes, chunk, new_sink, |part, sink, stats| {
         // libgit2 handles are not shared between threads; each worker opens the repository the
         // way the hook did (same environment, same directory).
-        let repo = git::open_for_hook()?;
+        let repo = reopen()?;
         scan_changes(&repo, part, &Origin::Index, limits, None, sink, stats)
     })
 }
 
 /// The changes to scan: the staged diff, narrowed to `only` when names are given.
-fn select(repo: &Repository, index_file: Option<&OsStr>, only: &[String]) -> Result<Vec<Change>> {
+fn select(repo: &Repo, index_file: Option<&OsStr>, only: &[String]) -> Result<Vec<Change>> {
     let mut changes = git::staged_changes(repo, index_file)?;
     if !only.is_empty() {
         let named: HashSet<&str> = only.iter().map(String::as_str).collect();

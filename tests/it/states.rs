@@ -45,6 +45,57 @@ fn zeros() -> String {
 // Repository states
 // ---------------------------------------------------------------------------------------------
 
+/// The hook compares the staged files with the commit `HEAD` names however git stores it: a
+/// loose or a packed branch, a detached `HEAD`, an unborn branch, and a config the hook's own
+/// reading leaves to libgit2 (an include). A secret already committed is not the commit's; a new
+/// one in the same file is, at its line.
+#[test]
+fn head_is_found_however_git_stores_it() {
+    let mut fakes = Fakes::new(811);
+    let (old, new) = (fakes.aws_key_id(), fakes.aws_key_id());
+    for state in ["loose", "packed", "detached", "include", "sha1 format version 1", "unborn"] {
+        let repo = TestRepo::new();
+        if state != "unborn" {
+            repo.commit_file(
+                "conf/app.cfg",
+                &format!(
+                    "key = {old}
+"
+                ),
+                "old secret",
+            );
+        }
+        match state {
+            "packed" => {
+                repo.git(&["pack-refs", "--all"]);
+                assert!(!repo.git_dir().join("refs/heads/main").exists());
+            }
+            "detached" => {
+                repo.git(&["checkout", "-q", "--detach"]);
+            }
+            "include" => {
+                std::fs::write(repo.git_dir().join("extra.config"), "[user]\n\tname = Someone\n")
+                    .expect("write");
+                repo.git(&["config", "include.path", "extra.config"]);
+            }
+            "sha1 format version 1" => {
+                repo.git(&["config", "core.repositoryformatversion", "1"]);
+            }
+            _ => {}
+        }
+        repo.install_hook();
+        repo.write("conf/app.cfg", format!("key = {old}\nbackup_key = {new}\n"));
+        repo.add(&["conf/app.cfg"]);
+        let run = repo.commit(&["-m", "new secret"]);
+        assert_eq!(run.code, 1, "{state}: {}", run.all());
+        assert!(reports(&run, "conf/app.cfg", 2, "aws.access-key-id"), "{state}: {}", run.all());
+        let old_reported = reports(&run, "conf/app.cfg", 1, "aws.access-key-id");
+        assert_eq!(old_reported, state == "unborn", "{state}: {}", run.all());
+        run.assert_no_leak(&old);
+        run.assert_no_leak(&new);
+    }
+}
+
 #[test]
 fn a_bare_repository_scans_ranges_and_runs_pre_push() {
     let repo = TestRepo::new();
