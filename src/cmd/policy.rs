@@ -290,8 +290,11 @@ pub(super) fn exceptions_added(
         })
         .collect();
     if !touched.is_empty() {
-        if let Ok(repo) = repo.git() {
-            added.extend(config_exceptions_added(repo, root, env, touched));
+        match repo.git() {
+            Ok(repo) => added.extend(config_exceptions_added(repo, root, env, touched)),
+            Err(e) => added.push(format!(
+                "the policy files changed, and their new exceptions could not be listed: {e:#}"
+            )),
         }
     }
     added

@@ -207,7 +207,40 @@ fn is_false(value: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::super::testutil::{git, write};
     use super::*;
+
+    /// The layout `git init` makes is read, down to the commit `HEAD` names; a git directory
+    /// that is a linked worktree's, or misses what makes it a repository, is left to libgit2.
+    #[cfg(unix)]
+    #[test]
+    fn reads_a_plain_repository_and_nothing_else() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let root = tmp.path();
+        git(root, &["init", "-q", "-b", "main"]);
+        git(root, &["config", "remote.origin.url", "https://example.invalid/o/r.git"]);
+        let unborn = PlainLayout::read(root).expect("plain");
+        assert_eq!(unborn.head, HeadFile::Symbolic("refs/heads/main".into()));
+        assert_eq!(unborn.head_commit(), Some(None), "unborn");
+        assert_eq!(unborn.origin_url.as_deref(), Some("https://example.invalid/o/r.git"));
+        write(root, "a.txt", "a\n");
+        git(root, &["add", "a.txt"]);
+        git(root, &["commit", "-qm", "one"]);
+        let head = std::fs::read_to_string(root.join(".git/refs/heads/main")).expect("ref");
+        let plain = PlainLayout::read(root).expect("plain");
+        assert_eq!(plain.head_commit().flatten().map(|id| id.to_string()), Some(head.trim().to_string()));
+        git(root, &["pack-refs", "--all"]);
+        assert_eq!(plain.head_commit(), None, "a packed branch is read by libgit2");
+
+        std::fs::write(root.join(".git/commondir"), "..\n").expect("write");
+        assert!(PlainLayout::read(root).is_none(), "a linked worktree's git directory");
+        std::fs::remove_file(root.join(".git/commondir")).expect("rm");
+        std::fs::rename(root.join(".git/refs"), root.join(".git/refs.moved")).expect("mv");
+        assert!(PlainLayout::read(root).is_none(), "no refs directory");
+        std::fs::rename(root.join(".git/refs.moved"), root.join(".git/refs")).expect("mv");
+        assert!(PlainLayout::read(root).is_some());
+        assert!(PlainLayout::read(&root.join("sub")).is_none(), "not the work-tree root");
+    }
 
     fn parse(text: &str) -> Option<RepoConfig> {
         RepoConfig::parse(text.as_bytes())

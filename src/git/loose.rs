@@ -179,8 +179,9 @@ mod tests {
         git(dir, &["add", "-A"]);
         git(dir, &["commit", "-qm", "first"]);
 
-        let repo = git2::Repository::open(dir).expect("repo");
-        let mut loose = LooseObjects::of(&Repo::from(git2::Repository::open(dir).expect("repo")));
+        let handle = Repo::from(git2::Repository::open(dir).expect("repo"));
+        let mut loose = LooseObjects::of(&handle);
+        let repo = handle.git().expect("libgit2 handle");
         let head = repo.head().expect("head").peel_to_commit().expect("commit");
         let commit = loose.read(head.id(), Kind::Commit).expect("loose commit");
         assert_eq!(commit_tree(&commit), Some(head.tree_id()));
