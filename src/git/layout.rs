@@ -110,18 +110,13 @@ fn is_plain_ref_name(name: &str) -> bool {
         && !name.ends_with('.')
 }
 
-/// A SHA-1 id in lower-case hex, with or without its newline.
+/// A SHA-1 id in hex (40 digits), with or without its newline.
 fn parse_id_line(bytes: &[u8]) -> Option<Oid> {
     let hex = bytes.strip_suffix(b"\n").unwrap_or(bytes);
-    if hex.len() != 40 || !hex.iter().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b)) {
+    if hex.len() != 40 {
         return None;
     }
-    let mut raw = [0u8; 20];
-    for (byte, pair) in raw.iter_mut().zip(hex.chunks_exact(2)) {
-        let digit = |b: u8| if b.is_ascii_digit() { b - b'0' } else { b - b'a' + 10 };
-        *byte = digit(pair[0]) << 4 | digit(pair[1]);
-    }
-    Oid::from_bytes(&raw).ok()
+    Oid::from_str(std::str::from_utf8(hex).ok()?).ok()
 }
 
 /// What the plain reading needs of the repository's config file.
@@ -308,7 +303,8 @@ mod tests {
             "ref: refs/heads/.hidden\n",
             "ref: refs/heads//x\n",
             "0123\n",
-            "0123456789ABCDEF0123456789ABCDEF01234567\n",
+            "0123456789abcdef0123456789abcdef0123456z\n",
+            "0123456789abcdef0123456789abcdef012345678\n",
         ] {
             assert_eq!(HeadFile::parse(odd.as_bytes()), None, "{odd:?}");
         }
