@@ -160,11 +160,11 @@ fn kind_of_raw(mode: u32) -> ChangeKind {
 }
 
 fn head_tree(repo: &Repo) -> Result<Option<Tree<'_>>> {
-    match repo.git()?.head() {
-        Ok(head) => Ok(Some(head.peel_to_tree().context("reading the tree of HEAD")?)),
-        Err(e) if matches!(e.code(), git2::ErrorCode::UnbornBranch | git2::ErrorCode::NotFound) => Ok(None),
-        Err(e) => Err(e).context("reading HEAD"),
-    }
+    let Some(commit) = repo.head_commit()? else {
+        return Ok(None);
+    };
+    let commit = repo.git()?.find_commit(commit).context("reading the commit of HEAD")?;
+    Ok(Some(commit.tree().context("reading the tree of HEAD")?))
 }
 
 /// libgit2 cannot read split-index (`link`) or sparse-index (`sdir`) extensions.
