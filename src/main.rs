@@ -10,11 +10,19 @@ use leakgate::git::MalformedPushLine;
 use leakgate::hook::ForeignHooks;
 use leakgate::policy::PolicyError;
 
-// musl's allocator maps and unmaps memory for every group of blocks it frees; a hook run made
-// about 360 such calls. mimalloc keeps what it mapped (as ripgrep does with jemalloc on musl).
+// The main thread's small blocks come from one arena with reuse (leakgate-heap): a hook run
+// touches about 60 fewer pages than with mimalloc alone, each a page fault. Behind it, for the
+// bulk scans' worker threads and large blocks: on musl, mimalloc (musl's allocator maps and
+// unmaps memory for every group of blocks it frees, ~360 calls a hook run; mimalloc keeps what it
+// mapped, as ripgrep does with jemalloc on musl), elsewhere the system's.
 #[cfg(target_env = "musl")]
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: leakgate_heap::OwnerArena<mimalloc::MiMalloc> =
+    leakgate_heap::OwnerArena::new(mimalloc::MiMalloc);
+#[cfg(not(target_env = "musl"))]
+#[global_allocator]
+static ALLOCATOR: leakgate_heap::OwnerArena<std::alloc::System> =
+    leakgate_heap::OwnerArena::new(std::alloc::System);
 
 fn main() -> ExitCode {
     let cli = match Cli::from_process() {
