@@ -29,7 +29,7 @@ const BLOCK_ALIGN: usize = 1 << MIN_SHIFT;
 
 /// A global allocator: an arena of `BYTES` bytes for the owner thread's blocks, `A` for the rest.
 ///
-/// The arena itself is one allocation from `A`, made at the owner's first allocation.
+/// The arena is mapped (or allocated) at the owner's first allocation.
 pub struct OwnerArena<A: GlobalAlloc, const BYTES: usize = { 4 << 20 }> {
     fallback: A,
     /// The owner thread's token (see [`thread_token`]); 0 until a thread allocates.
@@ -105,11 +105,7 @@ impl<A: GlobalAlloc, const BYTES: usize> OwnerArena<A, BYTES> {
         }
         if !state.set_up {
             state.set_up = true;
-            if let Ok(arena) = Layout::from_size_align(BYTES, 4096) {
-                // SAFETY: the layout's size is not zero (`BYTES` is checked at compile time).
-                let base = unsafe { self.fallback.alloc(arena) };
-                self.base.store(base, Ordering::Release);
-            }
+            self.base.store(self.map_arena(), Ordering::Release);
         }
         let base = self.base.load(Ordering::Relaxed);
         let size = class_size(class);
@@ -120,6 +116,32 @@ impl<A: GlobalAlloc, const BYTES: usize> OwnerArena<A, BYTES> {
         let block = unsafe { base.add(state.top) };
         state.top += size;
         block
+    }
+
+    /// The arena's memory (null when there is none): on Unix mapped on its own, at an address
+    /// randomised apart from the heap's and the program's, not backed by huge pages (clearing 2
+    /// MiB would cost a hook run more than its page faults); elsewhere (and under Miri, which
+    /// runs no system calls) asked of the fallback.
+    fn map_arena(&self) -> *mut u8 {
+        #[cfg(all(unix, not(miri)))]
+        {
+            use rustix::mm::{madvise, mmap_anonymous, Advice, MapFlags, ProtFlags};
+            let (prot, flags) = (ProtFlags::READ | ProtFlags::WRITE, MapFlags::PRIVATE | MapFlags::NORESERVE);
+            // SAFETY: a new private anonymous mapping at an address the kernel picks; it
+            // replaces nothing.
+            let Ok(base) = (unsafe { mmap_anonymous(ptr::null_mut(), BYTES, prot, flags) }) else {
+                return ptr::null_mut();
+            };
+            // SAFETY: advice on the mapping just made; failing it only leaves the default.
+            let _ = unsafe { madvise(base, BYTES, Advice::LinuxNoHugepage) };
+            base.cast()
+        }
+        #[cfg(any(not(unix), miri))]
+        match Layout::from_size_align(BYTES, 4096) {
+            // SAFETY: the layout's size is not zero (`BYTES` is checked at compile time).
+            Ok(arena) => unsafe { self.fallback.alloc(arena) },
+            Err(_) => ptr::null_mut(),
+        }
     }
 
     /// Returns a block of size class `class` to the arena.
@@ -142,8 +164,16 @@ impl<A: GlobalAlloc, const BYTES: usize> Drop for OwnerArena<A, BYTES> {
     /// test is).
     fn drop(&mut self) {
         let base = *self.base.get_mut();
-        if let (false, Ok(arena)) = (base.is_null(), Layout::from_size_align(BYTES, 4096)) {
-            // SAFETY: the arena is the fallback's allocation with this layout, and no block of it
+        if base.is_null() {
+            return;
+        }
+        #[cfg(all(unix, not(miri)))]
+        // SAFETY: the arena is `map_arena`'s mapping, and no block of it can be in use once the
+        // allocator itself is gone.
+        let _ = unsafe { rustix::mm::munmap(base.cast(), BYTES) };
+        #[cfg(any(not(unix), miri))]
+        if let Ok(arena) = Layout::from_size_align(BYTES, 4096) {
+            // SAFETY: the arena is `map_arena`'s allocation with this layout, and no block of it
             // can be in use once the allocator itself is gone.
             unsafe { self.fallback.dealloc(base, arena) };
         }

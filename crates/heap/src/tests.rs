@@ -137,7 +137,8 @@ fn a_freed_block_is_reused_before_the_arena_grows() {
     dealloc(&heap, a, layout(100, 8));
     assert_eq!(alloc(&heap, layout(120, 8)), a, "same size class (128 bytes)");
     assert!(heap.in_arena(a) && heap.in_arena(b));
-    assert_eq!(fallback_allocs(&heap), 1, "only the arena itself");
+    let arena_allocated = cfg!(any(not(unix), miri));
+    assert_eq!(fallback_allocs(&heap), usize::from(arena_allocated), "the arena is mapped on Unix");
 }
 
 #[test]
