@@ -19,8 +19,9 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use git2::Oid;
 use sha1::{Digest, Sha1};
+
+use super::ObjectId;
 
 /// Bytes of an object id (SHA-1; libgit2 reads no other format here).
 const OID_LEN: usize = 20;
@@ -40,7 +41,7 @@ pub fn staged_tree(index_path: &Path) -> Option<StagedTree> {
 /// built from the index.
 pub struct StagedTree {
     /// The id of the root tree.
-    pub root: Oid,
+    pub root: ObjectId,
     bytes: Vec<u8>,
     /// Where each entry starts in `bytes`, in index order (by path); empty for an index of
     /// version 4, whose compressed paths are not rebuilt here.
@@ -49,7 +50,7 @@ pub struct StagedTree {
     /// The cache-tree's directories, in its order (the root first).
     dirs: Vec<Dir>,
     /// Index in `dirs` of each valid directory, by tree id.
-    by_id: HashMap<Oid, usize>,
+    by_id: HashMap<ObjectId, usize>,
 }
 
 /// A directory of the cache-tree.
@@ -58,7 +59,7 @@ struct Dir {
     path: Vec<u8>,
     /// How many index entries lie under it; its id when it is up to date.
     entries: usize,
-    id: Option<Oid>,
+    id: Option<ObjectId>,
     /// Its subdirectories (indices in `dirs`).
     children: Vec<usize>,
 }
@@ -104,7 +105,7 @@ impl StagedTree {
     /// the ids of its subdirectories, in git's order. `None` when `id` is not one of them, or the
     /// content built does not hash to `id` (then the tree is read from the object database).
     #[must_use]
-    pub fn tree_data(&self, id: Oid) -> Option<Vec<u8>> {
+    pub fn tree_data(&self, id: ObjectId) -> Option<Vec<u8>> {
         let dir = &self.dirs[*self.by_id.get(&id)?];
         if self.entries.is_empty() && dir.entries > 0 {
             return None;
@@ -163,7 +164,7 @@ impl StagedTree {
         let rest = self.bytes.get(path_at..)?;
         Some(Entry {
             mode: be32(&self.bytes, at + 24)?,
-            id: Oid::from_bytes(self.bytes.get(at + 40..at + 40 + OID_LEN)?).ok()?,
+            id: ObjectId::from_bytes(self.bytes.get(at + 40..at + 40 + OID_LEN)?)?,
             stage: (flags >> 12) & 3,
             intent_to_add: extended & 0x2000 != 0,
             path: &rest[..memchr::memchr(0, rest)?],
@@ -174,14 +175,14 @@ impl StagedTree {
 /// An index entry, as far as a tree needs it.
 struct Entry<'a> {
     mode: u32,
-    id: Oid,
+    id: ObjectId,
     stage: u16,
     intent_to_add: bool,
     path: &'a [u8],
 }
 
 /// Appends a tree entry: `<mode> SP <name> NUL <id>`.
-fn push_entry(data: &mut Vec<u8>, mode: &[u8], name: &[u8], id: Oid) {
+fn push_entry(data: &mut Vec<u8>, mode: &[u8], name: &[u8], id: ObjectId) {
     data.extend_from_slice(mode);
     data.push(b' ');
     data.extend_from_slice(name);
@@ -214,7 +215,7 @@ fn parse_dir(data: &[u8], at: &mut usize, parent: &[u8], depth: usize, dirs: &mu
     let subtrees = subtrees.parse::<usize>().ok()?;
     *at += nul + 1 + newline + 1;
     let id = if entry_count >= 0 {
-        let id = Oid::from_bytes(data.get(*at..*at + OID_LEN)?).ok()?;
+        let id = ObjectId::from_bytes(data.get(*at..*at + OID_LEN)?)?;
         *at += OID_LEN;
         Some(id)
     } else {
@@ -329,7 +330,7 @@ mod tests {
                     assert!(built.is_none());
                     continue;
                 }
-                let stored = odb.read(id).expect("the tree git wrote");
+                let stored = odb.read(id.to_git()).expect("the tree git wrote");
                 let path = String::from_utf8_lossy(&d.path).to_string();
                 assert_eq!(built.as_deref(), Some(stored.data()), "{path} in index version {version}");
             }

@@ -4,12 +4,12 @@ use std::path::Path;
 use std::rc::Rc;
 
 use anyhow::{anyhow, Context, Result};
-use git2::{Commit, DiffFindOptions, DiffOptions, FileMode, ObjectType, Oid, Tree};
+use git2::{Commit, DiffFindOptions, DiffOptions, FileMode, ObjectType, Tree};
 
 use super::cachetree::StagedTree;
 use super::loose::{self, Kind, LooseObjects};
 use super::staged::{changes_from_diff, Change, ChangeKind};
-use super::Repo;
+use super::{ObjectId, Repo};
 
 /// What a commit itself changes: its tree against its first parent's (the empty tree for a
 /// root commit, or when the parent is missing at a shallow-clone boundary — scanning more, never
@@ -19,18 +19,30 @@ use super::Repo;
 /// # Errors
 /// The commit's or a parent's tree cannot be read.
 pub fn commit_changes(repo: &Repo, commit: &Commit<'_>, trees: &mut TreeCache) -> Result<Vec<Change>> {
-    let parent_trees: Vec<Option<Oid>> = (0..commit.parent_count())
-        .map(|i| commit.parent(i).ok().map(|p| p.tree_id()).filter(|&id| trees.get(repo, id).is_ok()))
+    let parent_trees: Vec<Option<ObjectId>> = (0..commit.parent_count())
+        .map(|i| {
+            commit
+                .parent(i)
+                .ok()
+                .map(|p| ObjectId::from(p.tree_id()))
+                .filter(|&id| trees.get(repo, id).is_ok())
+        })
         .collect();
     let first = parent_trees.first().copied().flatten();
-    let mut changes = tree_diff(repo, trees, first, commit.tree_id())
+    let mut changes = tree_diff(repo, trees, first, commit.tree_id().into())
         .with_context(|| format!("diffing commit {}", commit.id()))?;
-    let others: Vec<Tree<'_>> =
-        parent_trees.iter().skip(1).flatten().filter_map(|&id| repo.git().ok()?.find_tree(id).ok()).collect();
+    let others: Vec<Tree<'_>> = parent_trees
+        .iter()
+        .skip(1)
+        .flatten()
+        .filter_map(|&id| repo.git().ok()?.find_tree(id.to_git()).ok())
+        .collect();
     if !others.is_empty() {
         for change in &mut changes {
-            change.other_parents =
-                others.iter().map(|t| t.get_path(Path::new(&change.path)).ok().map(|e| e.id())).collect();
+            change.other_parents = others
+                .iter()
+                .map(|t| t.get_path(Path::new(&change.path)).ok().map(|e| e.id().into()))
+                .collect();
         }
     }
     Ok(changes)
@@ -41,7 +53,12 @@ pub fn commit_changes(repo: &Repo, commit: &Commit<'_>, trees: &mut TreeCache) -
 ///
 /// # Errors
 /// A tree cannot be read.
-pub fn tree_diff(repo: &Repo, trees: &mut TreeCache, old: Option<Oid>, new: Oid) -> Result<Vec<Change>> {
+pub fn tree_diff(
+    repo: &Repo,
+    trees: &mut TreeCache,
+    old: Option<ObjectId>,
+    new: ObjectId,
+) -> Result<Vec<Change>> {
     let new_tree = trees.get(repo, new).with_context(|| format!("reading tree {new}"))?;
     let old_tree = match old {
         Some(id) => Some(trees.get(repo, id).with_context(|| format!("reading tree {id}"))?),
@@ -63,8 +80,8 @@ pub fn tree_diff(repo: &Repo, trees: &mut TreeCache, old: Option<Oid>, new: Oid)
         // Files went and came: let libgit2 pair the renames, so that a renamed file's old lines
         // do not count as added.
         let git = repo.git()?;
-        let old = old.map(|id| git.find_tree(id)).transpose().context("reading a tree")?;
-        let new = git.find_tree(new).context("reading a tree")?;
+        let old = old.map(|id| git.find_tree(id.to_git())).transpose().context("reading a tree")?;
+        let new = git.find_tree(new.to_git()).context("reading a tree")?;
         changes = diff_with_renames(repo, old.as_ref(), &new)?;
     }
     Ok(changes)
@@ -151,7 +168,7 @@ pub struct RawTree(Vec<u8>);
 struct TreeEntry<'a> {
     mode: i32,
     name: &'a [u8],
-    id: Oid,
+    id: ObjectId,
 }
 
 impl RawTree {
@@ -184,7 +201,7 @@ fn next_entry(data: &[u8]) -> Option<(TreeEntry<'_>, &[u8])> {
     let mode = digits.iter().fold(0i32, |mode, d| mode * 8 + i32::from(d - b'0'));
     let rest = &data[space + 1..];
     let nul = memchr::memchr(0, rest)?;
-    let id = Oid::from_bytes(rest.get(nul + 1..nul + 21)?).ok()?;
+    let id = ObjectId::from_bytes(rest.get(nul + 1..nul + 21)?)?;
     (nul > 0).then_some((TreeEntry { mode, name: &rest[..nul], id }, &rest[nul + 21..]))
 }
 
@@ -193,8 +210,8 @@ fn next_entry(data: &[u8]) -> Option<(TreeEntry<'_>, &[u8])> {
 /// cache, so without this every root tree of a history was inflated twice.
 #[derive(Default)]
 pub struct TreeCache {
-    trees: HashMap<Oid, Rc<RawTree>>,
-    order: VecDeque<Oid>,
+    trees: HashMap<ObjectId, Rc<RawTree>>,
+    order: VecDeque<ObjectId>,
     /// Set for a hook's few trees, most of them loose (see [`loose`]); a history's trees are
     /// mostly packed, and trying each one loose first would cost a failed `open` per tree.
     loose: Option<LooseObjects>,
@@ -223,21 +240,26 @@ impl TreeCache {
     ///
     /// # Errors
     /// The commit cannot be read.
-    pub fn commit_tree(&mut self, repo: &Repo, id: Oid) -> Result<Oid> {
+    pub fn commit_tree(&mut self, repo: &Repo, id: ObjectId) -> Result<ObjectId> {
         if let Some(tree) =
             self.loose.as_mut().and_then(|l| l.read(id, Kind::Commit)).and_then(|c| loose::commit_tree(&c))
         {
             return Ok(tree);
         }
-        Ok(repo.git()?.find_commit(id).with_context(|| format!("reading commit {id}"))?.tree_id())
+        Ok(repo
+            .git()?
+            .find_commit(id.to_git())
+            .with_context(|| format!("reading commit {id}"))?
+            .tree_id()
+            .into())
     }
 
     /// Whether tree `id` can be read.
-    pub fn has_tree(&mut self, repo: &Repo, id: Oid) -> bool {
+    pub fn has_tree(&mut self, repo: &Repo, id: ObjectId) -> bool {
         self.get(repo, id).is_ok()
     }
 
-    fn get(&mut self, repo: &Repo, id: Oid) -> Result<Rc<RawTree>> {
+    fn get(&mut self, repo: &Repo, id: ObjectId) -> Result<Rc<RawTree>> {
         if let Some(tree) = self.trees.get(&id) {
             return Ok(Rc::clone(tree));
         }
@@ -247,7 +269,7 @@ impl TreeCache {
             Some(tree) => tree,
             None => {
                 let odb = repo.git()?.odb()?;
-                let object = odb.read(id)?;
+                let object = odb.read(id.to_git())?;
                 if object.kind() != ObjectType::Tree {
                     return Err(anyhow!("object {id} is a {}, not a tree", object.kind()));
                 }
@@ -307,7 +329,7 @@ pub fn describe(commit: &Commit<'_>) -> (String, String, String) {
 ///
 /// # Errors
 /// The object does not exist or is not (and does not point at) a commit.
-pub fn peel_commit(repo: &git2::Repository, oid: Oid) -> Result<Commit<'_>> {
+pub fn peel_commit(repo: &git2::Repository, oid: git2::Oid) -> Result<Commit<'_>> {
     let object =
         repo.find_object(oid, None).with_context(|| format!("object {oid} is not in this repository"))?;
     object.peel_to_commit().with_context(|| format!("object {oid} is not a commit and does not point at one"))
@@ -318,7 +340,7 @@ mod tests {
     use super::super::testutil::{git, write};
     use super::*;
 
-    fn key(c: &Change) -> (String, Option<Oid>, Oid, ChangeKind) {
+    fn key(c: &Change) -> (String, Option<ObjectId>, ObjectId, ChangeKind) {
         (c.path.clone(), c.old, c.new, c.kind)
     }
 
@@ -365,8 +387,8 @@ mod tests {
             let mut walked = Vec::new();
             let mut removed = false;
             let mut trees = TreeCache::default();
-            let new = trees.get(&repo, tree.id()).expect("tree");
-            let old = parent.as_ref().map(|p| trees.get(&repo, p.id()).expect("parent tree"));
+            let new = trees.get(&repo, tree.id().into()).expect("tree");
+            let old = parent.as_ref().map(|p| trees.get(&repo, p.id().into()).expect("parent tree"));
             tree_changes(
                 &repo,
                 &mut trees,

@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use git2::Oid;
+use super::ObjectId;
 
 /// What the plain reading found.
 #[derive(Clone)]
@@ -27,7 +27,7 @@ pub enum HeadFile {
     /// `ref: <name>`: on a branch (or another reference).
     Symbolic(String),
     /// A commit id: detached.
-    Detached(Oid),
+    Detached(ObjectId),
 }
 
 impl PlainLayout {
@@ -59,7 +59,7 @@ impl PlainLayout {
 
     /// The commit `HEAD` names (`Some(None)`: an unborn branch), when a loose reference file
     /// tells it; `None` when only libgit2 can (packed references, a symbolic chain).
-    pub fn head_commit(&self) -> Option<Option<Oid>> {
+    pub fn head_commit(&self) -> Option<Option<ObjectId>> {
         let name = match &self.head {
             HeadFile::Detached(id) => return Some(Some(*id)),
             HeadFile::Symbolic(name) => name,
@@ -111,12 +111,9 @@ fn is_plain_ref_name(name: &str) -> bool {
 }
 
 /// A SHA-1 id in hex (40 digits), with or without its newline.
-fn parse_id_line(bytes: &[u8]) -> Option<Oid> {
+fn parse_id_line(bytes: &[u8]) -> Option<ObjectId> {
     let hex = bytes.strip_suffix(b"\n").unwrap_or(bytes);
-    if hex.len() != 40 {
-        return None;
-    }
-    Oid::from_str(std::str::from_utf8(hex).ok()?).ok()
+    ObjectId::from_hex(hex)
 }
 
 /// What the plain reading needs of the repository's config file.

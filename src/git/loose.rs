@@ -12,9 +12,8 @@
 //! finds it or reports the problem.
 
 use flate2::{Decompress, FlushDecompress, Status};
-use git2::Oid;
 
-use super::Repo;
+use super::{ObjectId, Repo};
 
 use super::dirfiles::DirFiles;
 
@@ -59,7 +58,7 @@ impl LooseObjects {
     }
 
     /// The content of object `id` (without its header) if it is stored loose and is a `kind`.
-    pub fn read(&mut self, id: Oid, kind: Kind) -> Option<Vec<u8>> {
+    pub fn read(&mut self, id: ObjectId, kind: Kind) -> Option<Vec<u8>> {
         self.compressed.clear();
         self.dir.read_into(&object_path(id), &mut self.compressed, Self::MAX_OBJECT)?;
         let inflated = self.inflate()?;
@@ -68,7 +67,7 @@ impl LooseObjects {
 
     /// Whether object `id` is stored loose; `None` when that cannot be told here (libgit2 can).
     /// Not finding it says nothing of its packed copies.
-    pub fn has(&mut self, id: Oid) -> Option<bool> {
+    pub fn has(&mut self, id: ObjectId) -> Option<bool> {
         self.dir.exists(&object_path(id))
     }
 
@@ -95,7 +94,7 @@ impl LooseObjects {
 }
 
 /// Where object `id` is stored loose, relative to the object directory.
-fn object_path(id: Oid) -> String {
+fn object_path(id: ObjectId) -> String {
     let mut hex = id.to_string();
     hex.insert(2, '/');
     hex
@@ -126,11 +125,11 @@ impl AsRef<[u8]> for BlobBytes<'_> {
 pub fn read_blob<'r>(
     loose: Option<&mut LooseObjects>,
     repo: &'r Repo,
-    id: Oid,
+    id: ObjectId,
 ) -> anyhow::Result<BlobBytes<'r>> {
     match loose.and_then(|l| l.read(id, Kind::Blob)) {
         Some(bytes) => Ok(BlobBytes::Loose(bytes)),
-        None => Ok(repo.git()?.find_blob(id).map(BlobBytes::Git)?),
+        None => Ok(repo.git()?.find_blob(id.to_git()).map(BlobBytes::Git)?),
     }
 }
 
@@ -152,12 +151,12 @@ fn content(mut inflated: Vec<u8>, kind: Kind) -> Option<Vec<u8>> {
 }
 
 /// The tree a commit's content names (its first line, `tree <hex>`).
-pub fn commit_tree(commit: &[u8]) -> Option<Oid> {
+pub fn commit_tree(commit: &[u8]) -> Option<ObjectId> {
     let hex = commit.strip_prefix(b"tree ")?.get(..40)?;
     if commit.get(45) != Some(&b'\n') {
         return None;
     }
-    Oid::from_str(std::str::from_utf8(hex).ok()?).ok()
+    ObjectId::from_hex(hex)
 }
 
 #[cfg(test)]
@@ -183,15 +182,15 @@ mod tests {
         let mut loose = LooseObjects::of(&handle);
         let repo = handle.git().expect("libgit2 handle");
         let head = repo.head().expect("head").peel_to_commit().expect("commit");
-        let commit = loose.read(head.id(), Kind::Commit).expect("loose commit");
-        assert_eq!(commit_tree(&commit), Some(head.tree_id()));
-        assert_eq!(loose.read(head.id(), Kind::Tree), None, "a commit is not a tree");
+        let commit = loose.read(head.id().into(), Kind::Commit).expect("loose commit");
+        assert_eq!(commit_tree(&commit), Some(head.tree_id().into()));
+        assert_eq!(loose.read(head.id().into(), Kind::Tree), None, "a commit is not a tree");
         let odb = repo.odb().expect("odb");
         let tree = head.tree().expect("tree");
         let mut checked = 0;
         tree.walk(git2::TreeWalkMode::PreOrder, |_, entry| {
             let kind = if entry.kind() == Some(git2::ObjectType::Tree) { Kind::Tree } else { Kind::Blob };
-            let ours = loose.read(entry.id(), kind).expect("loose object");
+            let ours = loose.read(entry.id().into(), kind).expect("loose object");
             assert_eq!(ours, odb.read(entry.id()).expect("odb").data(), "{:?}", entry.name());
             checked += 1;
             git2::TreeWalkResult::Ok
@@ -207,19 +206,19 @@ mod tests {
         bytes.truncate(bytes.len() / 2);
         std::fs::remove_file(&path).expect("rm");
         std::fs::write(&path, &bytes).expect("write");
-        assert_eq!(loose.read(blob, Kind::Blob), None, "a truncated object is left to libgit2");
+        assert_eq!(loose.read(blob.into(), Kind::Blob), None, "a truncated object is left to libgit2");
         let mut bytes = whole.clone();
         let last = bytes.len() - 1;
         bytes[last] ^= 1;
         std::fs::remove_file(&path).expect("rm");
         std::fs::write(&path, &bytes).expect("write");
-        assert_eq!(loose.read(blob, Kind::Blob), None, "a wrong checksum is left to libgit2");
+        assert_eq!(loose.read(blob.into(), Kind::Blob), None, "a wrong checksum is left to libgit2");
         std::fs::remove_file(&path).expect("rm");
         std::fs::write(&path, &whole).expect("write");
-        assert!(loose.read(blob, Kind::Blob).is_some(), "the same object, whole again");
+        assert!(loose.read(blob.into(), Kind::Blob).is_some(), "the same object, whole again");
 
         git(dir, &["gc", "-q", "--prune=now"]);
-        assert_eq!(loose.read(head.tree_id(), Kind::Tree), None, "packed");
+        assert_eq!(loose.read(head.tree_id().into(), Kind::Tree), None, "packed");
     }
 
     /// A header must name the kind and the size that follows.

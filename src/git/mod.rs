@@ -8,6 +8,7 @@ pub mod cli;
 mod commits;
 mod diff;
 mod dirfiles;
+mod id;
 mod layout;
 mod loose;
 mod range;
@@ -20,6 +21,7 @@ mod worktree;
 pub use commits::{commit_changes, describe, peel_commit, TreeCache};
 pub use diff::{added_line_runs, LineRange};
 pub use dirfiles::DirFiles;
+pub use id::ObjectId;
 pub use loose::{read_blob, BlobBytes, LooseObjects};
 pub use range::{
     all_commits, is_zero, outgoing_commits, parse_push_lines, range_commits, MalformedPushLine, PushUpdate,

@@ -2,9 +2,10 @@ use std::cell::OnceCell;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use git2::{Oid, Repository};
+use git2::Repository;
 
 use super::layout::{HeadFile, PlainLayout};
+use super::ObjectId;
 
 /// A repository: where its directories are, and libgit2's handle on it, opened on first need.
 ///
@@ -93,14 +94,14 @@ impl Repo {
     ///
     /// # Errors
     /// `HEAD` cannot be read or resolved.
-    pub fn head_commit(&self) -> Result<Option<Oid>> {
+    pub fn head_commit(&self) -> Result<Option<ObjectId>> {
         if let Some(commit) = self.plain.as_ref().and_then(PlainLayout::head_commit) {
             return Ok(commit);
         }
         match self.git()?.head() {
             Ok(head) => match head.target() {
-                Some(commit) => Ok(Some(commit)),
-                None => Ok(Some(head.peel_to_commit().context("reading the commit of HEAD")?.id())),
+                Some(commit) => Ok(Some(commit.into())),
+                None => Ok(Some(head.peel_to_commit().context("reading the commit of HEAD")?.id().into())),
             },
             Err(e) if matches!(e.code(), git2::ErrorCode::UnbornBranch | git2::ErrorCode::NotFound) => {
                 Ok(None)

@@ -3,9 +3,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{bail, Context, Result};
-use git2::{Delta, DiffFindOptions, DiffOptions, FileMode, Index, ObjectType, Oid, Tree};
+use git2::{Delta, DiffFindOptions, DiffOptions, FileMode, Index, ObjectType, Tree};
 
-use super::Repo;
+use super::{ObjectId, Repo};
 
 /// What kind of entry a staged change is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -24,14 +24,14 @@ pub struct Change {
     /// Repository-relative path with forward slashes (lossy if not UTF-8).
     pub path: String,
     /// The blob this path had in `HEAD` (or under its old name, for a rename).
-    pub old: Option<Oid>,
+    pub old: Option<ObjectId>,
     /// The staged blob.
-    pub new: Oid,
+    pub new: ObjectId,
     /// File, symlink or submodule.
     pub kind: ChangeKind,
     /// During a merge: the blob at this path in each other parent (`MERGE_HEAD`), so that only
     /// lines new relative to every parent are reported.
-    pub other_parents: Vec<Option<Oid>>,
+    pub other_parents: Vec<Option<ObjectId>>,
 }
 
 /// The changes the commit being made will contain: `HEAD` (empty on an unborn branch) against
@@ -105,10 +105,12 @@ pub fn index_entries(repo: &Repo, index_file: Option<&OsStr>, paths: &[&String])
         return Ok(Vec::new());
     }
     let index_path = index_path(repo, index_file)?;
-    let entries: Vec<(String, Oid, u32)> = match Index::open(&index_path) {
+    let entries: Vec<(String, ObjectId, u32)> = match Index::open(&index_path) {
         Ok(index) => paths
             .iter()
-            .filter_map(|p| index.get_path(Path::new(p.as_str()), 0).map(|e| ((*p).clone(), e.id, e.mode)))
+            .filter_map(|p| {
+                index.get_path(Path::new(p.as_str()), 0).map(|e| ((*p).clone(), e.id.into(), e.mode))
+            })
             .collect(),
         Err(e) if unsupported_index(&e) => ls_files(super::workdir(repo)?, &index_path, paths)?,
         Err(e) => return Err(e).with_context(|| format!("cannot read the index {}", index_path.display())),
@@ -126,7 +128,7 @@ pub fn index_entries(repo: &Repo, index_file: Option<&OsStr>, paths: &[&String])
 }
 
 /// `git ls-files -s` for indexes libgit2 cannot read.
-fn ls_files(root: &Path, index_path: &Path, paths: &[&String]) -> Result<Vec<(String, Oid, u32)>> {
+fn ls_files(root: &Path, index_path: &Path, paths: &[&String]) -> Result<Vec<(String, ObjectId, u32)>> {
     let output = Command::new("git")
         .current_dir(root)
         .env("GIT_INDEX_FILE", index_path)
@@ -146,7 +148,11 @@ fn ls_files(root: &Path, index_path: &Path, paths: &[&String]) -> Result<Vec<(St
             bail!("malformed `git ls-files` output: {meta:?}");
         };
         let mode = u32::from_str_radix(mode, 8).context("malformed file mode from git")?;
-        entries.push((path.to_string(), Oid::from_str(oid).context("malformed object id from git")?, mode));
+        entries.push((
+            path.to_string(),
+            ObjectId::from_hex(oid.as_bytes()).context("malformed object id from git")?,
+            mode,
+        ));
     }
     Ok(entries)
 }
@@ -163,7 +169,7 @@ fn head_tree(repo: &Repo) -> Result<Option<Tree<'_>>> {
     let Some(commit) = repo.head_commit()? else {
         return Ok(None);
     };
-    let commit = repo.git()?.find_commit(commit).context("reading the commit of HEAD")?;
+    let commit = repo.git()?.find_commit(commit.to_git()).context("reading the commit of HEAD")?;
     Ok(Some(commit.tree().context("reading the tree of HEAD")?))
 }
 
@@ -199,11 +205,11 @@ pub(super) fn changes_from_diff(diff: &git2::Diff<'_>) -> Vec<Change> {
         let new = delta.new_file();
         let old = delta.old_file();
         let path = new.path_bytes().map(|p| String::from_utf8_lossy(p).into_owned()).unwrap_or_default();
-        let old_blob = (!old.id().is_zero() && is_content(old.mode())).then(|| old.id());
+        let old_blob = (!old.id().is_zero() && is_content(old.mode())).then(|| old.id().into());
         changes.push(Change {
             path,
             old: old_blob,
-            new: new.id(),
+            new: new.id().into(),
             kind: kind_of(new.mode()),
             other_parents: Vec::new(),
         });
@@ -233,7 +239,7 @@ fn changes_from_plumbing(
 ) -> Result<Vec<Change>> {
     let base = match head {
         Some(tree) => tree.id(),
-        None => Oid::hash_object(ObjectType::Tree, b"").context("computing the empty tree id")?,
+        None => git2::Oid::hash_object(ObjectType::Tree, b"").context("computing the empty tree id")?,
     };
     let output = Command::new("git")
         .current_dir(root)
@@ -268,13 +274,13 @@ fn parse_raw_diff(_repo: &Repo, raw: &[u8]) -> Result<Vec<Change>> {
         if !matches!(status.chars().next(), Some('A' | 'M' | 'T')) {
             continue;
         }
-        let old = Oid::from_str(old_oid).context("malformed object id from git")?;
+        let old = ObjectId::from_hex(old_oid.as_bytes()).context("malformed object id from git")?;
         let mode = u32::from_str_radix(new_mode, 8).context("malformed file mode from git")?;
         let old_is_content = matches!(old_mode, "100644" | "100755" | "120000");
         changes.push(Change {
             path: String::from_utf8_lossy(path).into_owned(),
             old: (!old.is_zero() && old_is_content).then_some(old),
-            new: Oid::from_str(new_oid).context("malformed object id from git")?,
+            new: ObjectId::from_hex(new_oid.as_bytes()).context("malformed object id from git")?,
             kind: kind_of_raw(mode),
             other_parents: Vec::new(),
         });
@@ -290,7 +296,8 @@ fn attach_merge_parents(repo: &Repo, changes: &mut [Change]) -> Result<()> {
             .lines()
             .filter(|l| !l.trim().is_empty())
             .map(|l| {
-                Oid::from_str(l.trim()).with_context(|| format!("MERGE_HEAD holds {l:?}, not an object id"))
+                ObjectId::from_hex(l.trim().as_bytes())
+                    .with_context(|| format!("MERGE_HEAD holds {l:?}, not an object id"))
             })
             .collect::<Result<Vec<_>>>()?,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
@@ -298,12 +305,13 @@ fn attach_merge_parents(repo: &Repo, changes: &mut [Change]) -> Result<()> {
     };
     let mut trees = Vec::with_capacity(heads.len());
     for oid in heads {
-        let commit = repo.git()?.find_commit(oid).with_context(|| format!("reading merge parent {oid}"))?;
+        let commit =
+            repo.git()?.find_commit(oid.to_git()).with_context(|| format!("reading merge parent {oid}"))?;
         trees.push(commit.tree().context("reading a merge parent's tree")?);
     }
     for change in changes.iter_mut() {
         change.other_parents =
-            trees.iter().map(|t| t.get_path(Path::new(&change.path)).ok().map(|e| e.id())).collect();
+            trees.iter().map(|t| t.get_path(Path::new(&change.path)).ok().map(|e| e.id().into())).collect();
     }
     Ok(())
 }
@@ -313,7 +321,7 @@ mod tests {
     use super::super::testutil::{git, write};
     use super::*;
 
-    fn key(c: &Change) -> (String, Option<Oid>, Oid, ChangeKind) {
+    fn key(c: &Change) -> (String, Option<ObjectId>, ObjectId, ChangeKind) {
         (c.path.clone(), c.old, c.new, c.kind)
     }
 

@@ -102,7 +102,7 @@ pub fn discover(env: &Env, root: Option<&Path>, fetch: Fetch) -> Result<Discover
         if system.is_file() {
             Some(system.to_path_buf())
         } else {
-            let gitconfig = if env.git_config_nosystem { None } else { git2::Config::find_system().ok() };
+            let gitconfig = if env.git_config_nosystem { None } else { system_gitconfig() };
             match system_git_config_policy(gitconfig.as_deref()) {
                 Some(pointed) if !pointed.is_file() => return Err(PolicyError::file(
                     &pointed,
@@ -113,6 +113,16 @@ pub fn discover(env: &Env, root: Option<&Path>, fetch: Fetch) -> Result<Discover
             }
         };
     discover_with_system(env, root, fetch, system.as_deref(), user_policy_path())
+}
+
+/// Where the system git config is, as libgit2 finds it: on Unix always `/etc/gitconfig` (its
+/// `sysdir.c`), said here without initialising libgit2, which a hook run otherwise never needs.
+fn system_gitconfig() -> Option<PathBuf> {
+    if cfg!(unix) {
+        Some(PathBuf::from("/etc/gitconfig"))
+    } else {
+        git2::Config::find_system().ok()
+    }
 }
 
 /// `leakgate.orgPolicy` from the **system** git config only (`/etc/gitconfig`, which MDM already

@@ -5,14 +5,14 @@ use std::rc::Rc;
 use std::sync::Mutex;
 
 use anyhow::{Context, Result};
-use git2::{Odb, Oid};
+use git2::Odb;
 
 use super::{is_binary, Fragment, Limits, Origin, Sink, SourceStats};
-use crate::git::{self, Change, ChangeKind, LineRange, Repo};
+use crate::git::{self, Change, ChangeKind, LineRange, ObjectId, Repo};
 
 /// Blob pairs (old, new) already scanned, shared by the threads of a bulk scan: the same change
 /// reached through several commits (cherry-picks, rebased branches) is read once.
-pub type SeenPairs = Mutex<HashSet<(Option<Oid>, Oid)>>;
+pub type SeenPairs = Mutex<HashSet<(Option<ObjectId>, ObjectId)>>;
 
 /// What one worker of a bulk scan shares with the others (the blob pairs already scanned) and
 /// keeps for itself (the blobs it read last, from repository handle `'r`).
@@ -28,8 +28,8 @@ pub struct Bulk<'a, 'r> {
 /// so a commit's diff reads each version once instead of twice.
 #[derive(Default)]
 pub struct BlobCache<'r> {
-    blobs: HashMap<Oid, SharedBlob<'r>>,
-    order: VecDeque<Oid>,
+    blobs: HashMap<ObjectId, SharedBlob<'r>>,
+    order: VecDeque<ObjectId>,
     bytes: usize,
 }
 
@@ -47,12 +47,14 @@ impl<'r> BlobCache<'r> {
     /// Bytes kept at most; the oldest blobs go first.
     const MAX_BYTES: usize = 32 << 20;
 
-    fn get_or_read(&mut self, repo: &'r Repo, oid: Oid, path: &str) -> Result<SharedBlob<'r>> {
+    fn get_or_read(&mut self, repo: &'r Repo, oid: ObjectId, path: &str) -> Result<SharedBlob<'r>> {
         if let Some(blob) = self.blobs.get(&oid) {
             return Ok(blob.clone());
         }
-        let blob =
-            repo.git()?.find_blob(oid).with_context(|| format!("reading a version of {path} ({oid})"))?;
+        let blob = repo
+            .git()?
+            .find_blob(oid.to_git())
+            .with_context(|| format!("reading a version of {path} ({oid})"))?;
         let blob = SharedBlob(Rc::new(blob));
         let len = blob.as_ref().len();
         if len <= Self::MAX_BYTES / 4 {
@@ -153,7 +155,7 @@ fn scan_change<'r>(
     if let Some(content) = worktree_copy(worktree, change, limits) {
         let stored = match loose.as_deref_mut().and_then(|l| l.has(change.new)) {
             Some(true) => true,
-            _ => odb.get()?.exists(change.new),
+            _ => odb.get()?.exists(change.new.to_git()),
         };
         if stored {
             return scan_content(
@@ -166,7 +168,7 @@ fn scan_change<'r>(
             );
         }
     }
-    let (size, _) = odb.get()?.read_header(change.new).with_context(|| {
+    let (size, _) = odb.get()?.read_header(change.new.to_git()).with_context(|| {
         format!("the blob of {} ({}) is missing from the object database", change.path, change.new)
     })?;
     if size as u64 > limits.max_file_bytes {
@@ -193,7 +195,7 @@ fn old_versions<'a, 'r: 'a>(
     repo: &'r Repo,
     mut loose: Option<&'a mut git::LooseObjects>,
     path: &'a str,
-) -> impl FnMut(Oid) -> Result<git::BlobBytes<'r>> + 'a {
+) -> impl FnMut(ObjectId) -> Result<git::BlobBytes<'r>> + 'a {
     move |oid| {
         git::read_blob(loose.as_deref_mut(), repo, oid)
             .with_context(|| format!("reading the previous version of {path}"))
@@ -214,7 +216,7 @@ fn worktree_copy(worktree: Option<&mut git::DirFiles>, change: &Change, limits: 
 fn scan_content<B: AsRef<[u8]>>(
     change: &Change,
     content: &[u8],
-    read_old: impl FnMut(Oid) -> Result<B>,
+    read_old: impl FnMut(ObjectId) -> Result<B>,
     origin: &Origin,
     sink: &mut dyn Sink,
     stats: &mut SourceStats,
@@ -283,7 +285,7 @@ fn emit(
 fn added_ranges<B: AsRef<[u8]>>(
     change: &Change,
     new: &[u8],
-    mut read: impl FnMut(Oid) -> Result<B>,
+    mut read: impl FnMut(ObjectId) -> Result<B>,
 ) -> Result<Option<Vec<LineRange>>> {
     let mut ranges: Option<Vec<LineRange>> = None;
     for parent_blob in change.old.iter().chain(change.other_parents.iter().flatten()) {

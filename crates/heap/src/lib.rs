@@ -18,14 +18,15 @@ use std::cell::UnsafeCell;
 use std::ptr;
 use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 
-/// The smallest block: 16 bytes (2^4), enough for the free-list link and Rust's usual alignment.
+/// The smallest block: 16 bytes (2^4), enough for the free-list link.
 const MIN_SHIFT: u32 = 4;
 /// The largest block the arena serves: 1 MiB (2^20).
 const MAX_SHIFT: u32 = 20;
 /// Number of size classes.
 const CLASSES: usize = (MAX_SHIFT - MIN_SHIFT + 1) as usize;
-/// Alignment of every block (and the largest alignment the arena serves).
-const BLOCK_ALIGN: usize = 1 << MIN_SHIFT;
+/// The largest alignment the arena serves: a cache line (regex-automata aligns its pools' slots
+/// to one). A block is aligned to its size up to this.
+const MAX_ALIGN: usize = 64;
 
 /// A global allocator: an arena of `BYTES` bytes for the owner thread's blocks, `A` for the rest.
 ///
@@ -109,12 +110,15 @@ impl<A: GlobalAlloc, const BYTES: usize> OwnerArena<A, BYTES> {
         }
         let base = self.base.load(Ordering::Relaxed);
         let size = class_size(class);
-        if base.is_null() || BYTES - state.top < size {
+        // Blocks are aligned to their size up to `MAX_ALIGN` (the arena to a page), so that a
+        // freed block serves any layout of its class.
+        let start = state.top.next_multiple_of(size.min(MAX_ALIGN));
+        if base.is_null() || start > BYTES || BYTES - start < size {
             return ptr::null_mut();
         }
-        // SAFETY: `top + size <= BYTES`, so the block lies within the arena's allocation.
-        let block = unsafe { base.add(state.top) };
-        state.top += size;
+        // SAFETY: `start + size <= BYTES`, so the block lies within the arena's allocation.
+        let block = unsafe { base.add(start) };
+        state.top = start + size;
         block
     }
 
@@ -266,12 +270,13 @@ fn thread_token() -> Option<usize> {
     TOKEN.try_with(|token| ptr::from_ref(token).addr()).ok()
 }
 
-/// The size class of a layout the arena serves: alignment at most 16, size at most 1 MiB.
+/// The size class of a layout the arena serves: alignment at most 64, size at most 1 MiB.
 fn class_of(layout: Layout) -> Option<usize> {
-    if layout.align() > BLOCK_ALIGN || layout.size() > 1 << MAX_SHIFT {
+    if layout.align() > MAX_ALIGN || layout.size() > 1 << MAX_SHIFT {
         return None;
     }
-    let shift = layout.size().max(BLOCK_ALIGN).next_power_of_two().trailing_zeros();
+    // A block of the class is aligned to its size up to `MAX_ALIGN`, so at least to `align`.
+    let shift = layout.size().max(layout.align()).max(1 << MIN_SHIFT).next_power_of_two().trailing_zeros();
     Some((shift - MIN_SHIFT) as usize)
 }
 

@@ -89,7 +89,7 @@ fn random_work_keeps_blocks_aligned_apart_and_intact() {
                 0..=4 => {
                     let most = [24, 200, 5000, 40_000][rng.below(4)];
                     let size = 1 + rng.below(most);
-                    let align = [1, 8, 16, 64][rng.below(4)];
+                    let align = [1, 8, 16, 32, 64, 128][rng.below(6)];
                     let layout = layout(size, align);
                     let block = alloc(&heap, layout);
                     assert_eq!(block.addr() % align, 0, "aligned to {align}");
@@ -146,7 +146,7 @@ fn large_and_over_aligned_blocks_come_from_the_fallback() {
     let heap = small();
     alloc(&heap, layout(8, 8));
     let before = fallback_allocs(&heap);
-    for layout in [layout(64, 32), layout(4096, 4096), layout((1 << 20) + 1, 8)] {
+    for layout in [layout(64, 128), layout(4096, 4096), layout((1 << 20) + 1, 8)] {
         let block = alloc(&heap, layout);
         assert!(!heap.in_arena(block));
         dealloc(&heap, block, layout);
