@@ -35,7 +35,7 @@ pub struct OwnerArena<A: GlobalAlloc, const BYTES: usize = { 4 << 20 }> {
     fallback: A,
     /// The owner thread's token (see [`thread_token`]); 0 until a thread allocates.
     owner: AtomicUsize,
-    /// The arena; null until set up, or when `A` could not provide it. Written once, by the
+    /// The arena; null until set up, or when it could not be made. Written once, by the
     /// owner; read by every thread that frees, to tell the arena's blocks from `A`'s.
     base: AtomicPtr<u8>,
     /// The owner's bookkeeping.
@@ -51,7 +51,7 @@ unsafe impl<A: GlobalAlloc + Sync, const BYTES: usize> Sync for OwnerArena<A, BY
 struct State {
     /// Bytes of the arena handed out so far.
     top: usize,
-    /// Whether the arena was asked of the fallback (successfully or not).
+    /// Whether the arena was set up (successfully or not).
     set_up: bool,
     /// For each size class, the most recently freed block; each free block holds the next one in
     /// its first word.
@@ -85,9 +85,7 @@ impl<A: GlobalAlloc, const BYTES: usize> OwnerArena<A, BYTES> {
         let base = self.base.load(Ordering::Acquire);
         !base.is_null() && block.addr().wrapping_sub(base.addr()) < BYTES
     }
-}
 
-impl<A: GlobalAlloc, const BYTES: usize> OwnerArena<A, BYTES> {
     /// A block of size class `class` from the arena: the last one freed, else a new one; null
     /// when the arena is full or could not be set up.
     ///
@@ -129,15 +127,16 @@ impl<A: GlobalAlloc, const BYTES: usize> OwnerArena<A, BYTES> {
     fn map_arena(&self) -> *mut u8 {
         #[cfg(all(unix, not(miri)))]
         {
-            use rustix::mm::{madvise, mmap_anonymous, Advice, MapFlags, ProtFlags};
+            use rustix::mm::{mmap_anonymous, MapFlags, ProtFlags};
             let (prot, flags) = (ProtFlags::READ | ProtFlags::WRITE, MapFlags::PRIVATE | MapFlags::NORESERVE);
             // SAFETY: a new private anonymous mapping at an address the kernel picks; it
             // replaces nothing.
             let Ok(base) = (unsafe { mmap_anonymous(ptr::null_mut(), BYTES, prot, flags) }) else {
                 return ptr::null_mut();
             };
+            #[cfg(any(target_os = "linux", target_os = "android"))]
             // SAFETY: advice on the mapping just made; failing it only leaves the default.
-            let _ = unsafe { madvise(base, BYTES, Advice::LinuxNoHugepage) };
+            let _ = unsafe { rustix::mm::madvise(base, BYTES, rustix::mm::Advice::LinuxNoHugepage) };
             base.cast()
         }
         #[cfg(any(not(unix), miri))]
