@@ -23,9 +23,6 @@ use sha1::{Digest, Sha1};
 
 use super::ObjectId;
 
-/// Bytes of an object id (SHA-1; libgit2 reads no other format here).
-const OID_LEN: usize = 20;
-
 /// Directories deeper than this make the cache-tree unusable here (no real tree is this deep).
 const MAX_DEPTH: usize = 256;
 
@@ -81,7 +78,7 @@ impl StagedTree {
         }
         let mut at = reader.at;
         // Extensions until the trailing checksum.
-        let end = bytes.len().checked_sub(OID_LEN)?;
+        let end = bytes.len().checked_sub(ObjectId::LEN)?;
         let mut dirs = None;
         while at + 8 <= end {
             let signature = &bytes[at..at + 4];
@@ -164,7 +161,7 @@ impl StagedTree {
         let rest = self.bytes.get(path_at..)?;
         Some(Entry {
             mode: be32(&self.bytes, at + 24)?,
-            id: ObjectId::from_bytes(self.bytes.get(at + 40..at + 40 + OID_LEN)?)?,
+            id: ObjectId::from_bytes(self.bytes.get(at + 40..at + 40 + ObjectId::LEN)?)?,
             stage: (flags >> 12) & 3,
             intent_to_add: extended & 0x2000 != 0,
             path: &rest[..memchr::memchr(0, rest)?],
@@ -215,8 +212,8 @@ fn parse_dir(data: &[u8], at: &mut usize, parent: &[u8], depth: usize, dirs: &mu
     let subtrees = subtrees.parse::<usize>().ok()?;
     *at += nul + 1 + newline + 1;
     let id = if entry_count >= 0 {
-        let id = ObjectId::from_bytes(data.get(*at..*at + OID_LEN)?)?;
-        *at += OID_LEN;
+        let id = ObjectId::from_bytes(data.get(*at..*at + ObjectId::LEN)?)?;
+        *at += ObjectId::LEN;
         Some(id)
     } else {
         None
@@ -245,7 +242,7 @@ struct Entries<'a> {
 
 impl Entries<'_> {
     /// Stat data (40 bytes), object id, 16-bit flags.
-    const FIXED: usize = 40 + OID_LEN + 2;
+    const FIXED: usize = 40 + ObjectId::LEN + 2;
 
     fn skip_entry(&mut self) -> Option<()> {
         let start = self.at;

@@ -201,8 +201,9 @@ fn next_entry(data: &[u8]) -> Option<(TreeEntry<'_>, &[u8])> {
     let mode = digits.iter().fold(0i32, |mode, d| mode * 8 + i32::from(d - b'0'));
     let rest = &data[space + 1..];
     let nul = memchr::memchr(0, rest)?;
-    let id = ObjectId::from_bytes(rest.get(nul + 1..nul + 21)?)?;
-    (nul > 0).then_some((TreeEntry { mode, name: &rest[..nul], id }, &rest[nul + 21..]))
+    let end = nul + 1 + ObjectId::LEN;
+    let id = ObjectId::from_bytes(rest.get(nul + 1..end)?)?;
+    (nul > 0).then_some((TreeEntry { mode, name: &rest[..nul], id }, &rest[end..]))
 }
 
 /// Trees one worker read recently, by id. A commit's parent tree is usually the tree of the
