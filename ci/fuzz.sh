@@ -33,6 +33,14 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
     cargo install cargo-fuzz --locked --debug
 fi
 
+# cargo-fuzz has no `--locked`: check here that fuzz/Cargo.lock still matches the manifests, so
+# that CI fuzzes the dependency versions the lock file records (and a stale lock is noticed).
+host="$(rustc +nightly -vV | sed -n 's/^host: //p')"
+if ! cargo +nightly fetch --locked --quiet --manifest-path fuzz/Cargo.toml --target "$host"; then
+    echo "error: fuzz/Cargo.lock is out of date: run \`cargo +nightly tree --manifest-path fuzz/Cargo.toml\` and commit it" >&2
+    exit 1
+fi
+
 echo "== cargo +nightly fuzz build"
 cargo +nightly fuzz build "${flags[@]}"
 
