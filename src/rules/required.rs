@@ -251,58 +251,109 @@ fn prefix_literals(subs: &[Hir]) -> Option<Vec<Vec<u8>>> {
 
 /// The places in `within` where a match may start, ascending, given the code from [`starts`]:
 /// from `reach` to `near` bytes before an occurrence of one of its literals in `within`, or the
-/// start of the text when an occurrence is `reach` bytes or fewer from it.
+/// start of the text when an occurrence is `reach` bytes or fewer from it. A rule run on many
+/// windows prepares a [`StartFinder`] once instead.
 pub fn start_candidates(code: &[u8], text: &[u8], within: std::ops::Range<usize>, out: &mut Vec<usize>) {
-    out.clear();
-    let Some((&[reach, near], literals)) = code.split_first_chunk::<2>() else {
-        return;
-    };
-    let (reach, near) = (usize::from(reach), usize::from(near));
-    let mut found = |at: usize| {
-        let at = within.start + at;
-        if at <= reach && within.start == 0 {
-            out.push(0);
-        }
-        out.extend(at.saturating_sub(reach).max(within.start).max(1)..=at.saturating_sub(near));
-    };
-    let window = &text[within.clone()];
-    // (`starts` keeps at most `MAX_CHOICES` literals.)
-    let mut list: [&[u8]; MAX_CHOICES] = [&[]; MAX_CHOICES];
-    let mut count = 0;
-    for literal in Literals(literals).take(MAX_CHOICES) {
-        list[count] = literal;
-        count += 1;
-    }
-    let list = &list[..count];
-    if count < FIRST_BYTE_SCAN_FROM {
-        for literal in list {
-            occurrences(window, literal).for_each(&mut found);
-        }
-        return finish(out);
-    }
-    // One pass over the window for all the literals, rather than one search per literal (a
-    // keyword line and `generic.assignment`'s 20 literals: 20 searches set up to find two or
-    // three words). `first[b]`: the literals that begin with byte `b`, as bits.
-    let mut first = [0u64; 256];
-    for (bit, literal) in list.iter().enumerate() {
-        first[usize::from(literal[0])] |= 1 << bit;
-        first[usize::from(literal[0].to_ascii_uppercase())] |= 1 << bit;
-    }
-    for (at, &byte) in window.iter().enumerate() {
-        let mut bits = first[usize::from(byte)];
-        while bits != 0 {
-            let literal = list[bits.trailing_zeros() as usize];
-            let next = window.get(at + 1).map(u8::to_ascii_lowercase);
-            if literal.get(1).is_none_or(|&b| next == Some(b))
-                && window[at..].get(..literal.len()).is_some_and(|w| w.eq_ignore_ascii_case(literal))
-            {
-                found(at);
-                break;
+    StartFinder::new(code).candidates(text, within, out);
+}
+
+/// A rule's [`starts`] code made ready to find start candidates (see [`start_candidates`]) in
+/// many windows: a keyword line each, for most rules, so setting up per window (decoding the
+/// literals, filling a table of 2 KiB) cost as much as scanning the line.
+pub struct StartFinder<'c> {
+    reach: usize,
+    near: usize,
+    literals: Vec<&'c [u8]>,
+    /// With [`FIRST_BYTE_SCAN_FROM`] literals or more, the window is scanned once, byte by byte.
+    pairs: Option<Box<PairTable>>,
+}
+
+/// Which literals can start at a byte, as bits (literal `i` is bit `i`): those beginning with the
+/// byte (`first`), and, of those, the ones the next byte can continue (`second`: indexed by that
+/// byte, or by `END` at the window's end). Most bytes of a line begin no literal, and most
+/// pairs continue none, so the scan compares a literal only where its first two bytes are.
+struct PairTable {
+    first: [u64; 256],
+    second: [u64; 257],
+}
+
+/// The index of `PairTable::second` for the end of the window.
+const END: usize = 256;
+
+impl<'c> StartFinder<'c> {
+    /// Prepares `code` (from [`starts`]); an empty code finds no candidates.
+    pub fn new(code: &'c [u8]) -> StartFinder<'c> {
+        let Some((&[reach, near], literals)) = code.split_first_chunk::<2>() else {
+            return StartFinder { reach: 0, near: 0, literals: Vec::new(), pairs: None };
+        };
+        // (`starts` keeps at most `MAX_CHOICES` literals.)
+        let literals: Vec<&[u8]> = Literals(literals).take(MAX_CHOICES).collect();
+        let pairs = (literals.len() >= FIRST_BYTE_SCAN_FROM).then(|| {
+            let mut table = Box::new(PairTable { first: [0; 256], second: [0; 257] });
+            for (bit, literal) in literals.iter().enumerate() {
+                let bit = 1u64 << bit;
+                table.first[usize::from(literal[0])] |= bit;
+                table.first[usize::from(literal[0].to_ascii_uppercase())] |= bit;
+                match literal.get(1) {
+                    Some(&b) => {
+                        table.second[usize::from(b)] |= bit;
+                        table.second[usize::from(b.to_ascii_uppercase())] |= bit;
+                    }
+                    None => table.second.iter_mut().for_each(|s| *s |= bit),
+                }
             }
-            bits &= bits - 1;
-        }
+            table
+        });
+        StartFinder { reach: usize::from(reach), near: usize::from(near), literals, pairs }
     }
-    finish(out);
+
+    /// The start candidates in `within` of `text` into `out` (cleared first), ascending.
+    pub fn candidates(&self, text: &[u8], within: std::ops::Range<usize>, out: &mut Vec<usize>) {
+        out.clear();
+        if self.literals.is_empty() {
+            return;
+        }
+        let (reach, near) = (self.reach, self.near);
+        let mut found = |at: usize| {
+            let at = within.start + at;
+            if at <= reach && within.start == 0 {
+                out.push(0);
+            }
+            out.extend(at.saturating_sub(reach).max(within.start).max(1)..=at.saturating_sub(near));
+        };
+        let window = &text[within.clone()];
+        let Some(table) = &self.pairs else {
+            for literal in &self.literals {
+                occurrences(window, literal).for_each(&mut found);
+            }
+            return finish(out);
+        };
+        // One pass over the window for all the literals, rather than one search per literal (a
+        // keyword line and `generic.assignment`'s 15 literals: 15 searches set up to find two or
+        // three words).
+        let mut check = |at: usize, mut bits: u64| {
+            while bits != 0 {
+                let literal = self.literals[bits.trailing_zeros() as usize];
+                if window[at..].get(..literal.len()).is_some_and(|w| w.eq_ignore_ascii_case(literal)) {
+                    found(at);
+                    return;
+                }
+                bits &= bits - 1;
+            }
+        };
+        // Both tables are read at every byte: a branch on the first alone mispredicts at many of
+        // the letters, which begin some literal.
+        for (at, pair) in window.windows(2).enumerate() {
+            let bits = table.first[usize::from(pair[0])] & table.second[usize::from(pair[1])];
+            if bits != 0 {
+                check(at, bits);
+            }
+        }
+        if let Some(&byte) = window.last() {
+            check(window.len() - 1, table.first[usize::from(byte)] & table.second[END]);
+        }
+        finish(out);
+    }
 }
 
 /// Sorts `out` and drops repeats.
@@ -708,6 +759,37 @@ mod tests {
         assert!(starts(r"(\w+)=secret").is_empty(), "an unbounded lead");
         assert!(starts(r"(?:secret)?").is_empty(), "can match the empty string");
         assert!(starts(r"[a-z]+").is_empty(), "no leading literal");
+    }
+
+    /// The one-pass scan over byte pairs finds what searching for each literal finds: literals
+    /// of one byte, literals at the window's last bytes, in either case.
+    #[test]
+    fn the_pair_scan_finds_what_each_literal_search_finds() {
+        let literals: [&[u8]; 6] = [b"k", b"ke", b"key", b"pass", b"_t", b"ok"];
+        let mut code = vec![2, 0];
+        for literal in literals {
+            code.push(literal.len() as u8);
+            code.extend_from_slice(literal);
+        }
+        let paired = StartFinder::new(&code);
+        assert!(paired.pairs.is_some());
+        let searched = StartFinder { pairs: None, ..StartFinder::new(&code) };
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let (mut by_pairs, mut by_search) = (Vec::new(), Vec::new());
+        for round in 0..2000 {
+            let text: Vec<u8> = (0..next(24)).map(|_| b"kKeEyYpPaAsS_tToO x"[next(19)]).collect();
+            let start = next(text.len() + 1);
+            let within = start..start + next(text.len() - start + 1);
+            paired.candidates(&text, within.clone(), &mut by_pairs);
+            searched.candidates(&text, within.clone(), &mut by_search);
+            assert_eq!(by_pairs, by_search, "round {round}: {:?} in {within:?}", String::from_utf8_lossy(&text));
+        }
     }
 
     #[test]

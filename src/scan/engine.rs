@@ -9,6 +9,7 @@ use regex_automata::{meta, Anchored, Input};
 
 use super::prebuilt::PrebuiltRegex;
 use super::{keywords, Finding};
+use crate::rules::required::StartFinder;
 use crate::rules::validate;
 use crate::rules::{hircode, nfacode, required, RuleDef, BUILTIN};
 use crate::secret::Secret;
@@ -62,6 +63,8 @@ struct TieredRegex {
     exact: OnceLock<Result<meta::Regex, String>>,
     /// The rule's path pattern.
     path: OnceLock<Result<meta::Regex, String>>,
+    /// The rule's start literals (see [`required::starts`]), ready for its windows.
+    starts: OnceLock<StartFinder<'static>>,
     scanned: AtomicU64,
 }
 
@@ -263,8 +266,10 @@ impl Engine {
         let regex = tiers.for_input(pattern, rule, window.len())?;
         let check = Relaxed { group: rule.relaxed_group(), exact: &|| tiers.exact(pattern, rule) };
         let check = (!rule.relaxed().is_empty()).then_some(&check);
+        let starts =
+            (!rule.starts().is_empty()).then(|| tiers.starts.get_or_init(|| StartFinder::new(rule.starts())));
         let text = searched_text(rule, fragment.text, lowered);
-        for_each_match(regex, rule.starts(), check, text, window, |caps| record(rule, fragment, caps, out))
+        for_each_match(regex, starts, check, text, window, |caps| record(rule, fragment, caps, out))
     }
 }
 
@@ -296,7 +301,7 @@ impl Relaxed<'_> {
 }
 
 /// Calls `found` with each leftmost-first match of `regex` within `window` of `text`. With
-/// `starts` (see [`required::starts`]), the regex runs anchored at the few places a match can
+/// `starts` (a rule's [`required::starts`]), the regex runs anchored at the few places a match can
 /// start: the same matches as an unanchored search, without trying every position. With
 /// `relaxed`, `regex` is a rule's relaxed form (run only anchored), and a match it cannot settle
 /// is searched again with the exact pattern at the same start.
@@ -305,18 +310,18 @@ impl Relaxed<'_> {
 /// The exact pattern does not compile (only possible for custom rules, which are not relaxed).
 fn for_each_match(
     regex: &Compiled,
-    starts: &[u8],
+    starts: Option<&StartFinder<'_>>,
     relaxed: Option<&Relaxed<'_>>,
     text: &[u8],
     window: Range<usize>,
     mut found: impl FnMut(&Captures),
 ) -> Result<()> {
-    if starts.is_empty() {
+    let Some(starts) = starts else {
         regex.for_each_captures(Input::new(text).range(window), &mut found);
         return Ok(());
-    }
+    };
     let mut candidates = Vec::new();
-    required::start_candidates(starts, text, window.clone(), &mut candidates);
+    starts.candidates(text, window.clone(), &mut candidates);
     let mut caps = regex.create_captures();
     let mut exact_caps = None;
     let mut from = window.start;
@@ -703,7 +708,8 @@ mod tests {
         text: &[u8],
     ) -> Vec<Vec<Option<Range<usize>>>> {
         let mut all = Vec::new();
-        for_each_match(regex, starts, relaxed, text, 0..text.len(), |caps| {
+        let starts = (!starts.is_empty()).then(|| StartFinder::new(starts));
+        for_each_match(regex, starts.as_ref(), relaxed, text, 0..text.len(), |caps| {
             all.push((0..caps.group_len()).map(|g| caps.get_group(g).map(|s| s.range())).collect());
         })
         .expect("the exact pattern compiles");

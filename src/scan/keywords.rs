@@ -33,26 +33,47 @@ pub fn for_each_hit(text: &[u8], mut hit: impl FnMut(usize, usize, usize)) {
     // four states in registers.
     let together = owned_end[STREAMS - 1] - begin[STREAMS - 1];
     let lanes: [&[u8]; STREAMS] = std::array::from_fn(|i| &text[begin[i]..begin[i] + together]);
-    let (mut s0, mut s1, mut s2, mut s3) = (0usize, 0usize, 0usize, 0usize);
-    for (offset, (((&b0, &b1), &b2), &b3)) in
-        lanes[0].iter().zip(lanes[1]).zip(lanes[2]).zip(lanes[3]).enumerate()
-    {
-        s0 = advance(s0, b0);
-        s1 = advance(s1, b1);
-        s2 = advance(s2, b2);
-        s3 = advance(s3, b3);
-        if s0.max(s1).max(s2).max(s3) >= table::FIRST_MATCH {
-            for (i, state) in [s0, s1, s2, s3].into_iter().enumerate() {
-                report(state, begin[i] + offset, owned_end[i], &mut hit);
-            }
+    let mut states = [0usize; STREAMS];
+    let mut offset = 0;
+    while offset < together {
+        offset = step_lanes(lanes, &mut states, offset);
+        if states.iter().all(|&s| s < table::FIRST_MATCH) {
+            continue;
+        }
+        for (i, &state) in states.iter().enumerate() {
+            report(state, begin[i] + offset - 1, owned_end[i], &mut hit);
         }
     }
-    let mut state = [s0, s1, s2, s3];
+    let mut state = states;
     for i in 0..STREAMS {
         for at in begin[i] + together..read_end[i] {
             step(text, at, &mut state[i], owned_end[i], &mut hit);
         }
     }
+}
+
+/// Steps the four streams from `offset` until one of them reaches a match state, or to the end
+/// of the lanes (all of one length); returns the offset after the last byte stepped. Apart from
+/// `for_each_hit`'s reporting, so that the loop keeps its states, lanes and tables in registers
+/// (inlined with the reporting, LLVM spilled three of the four states to the stack at every byte).
+#[inline(never)]
+fn step_lanes(lanes: [&[u8]; STREAMS], states: &mut [usize; STREAMS], from: usize) -> usize {
+    let [mut s0, mut s1, mut s2, mut s3] = *states;
+    let mut offset = from;
+    for (((&b0, &b1), &b2), &b3) in
+        lanes[0][from..].iter().zip(&lanes[1][from..]).zip(&lanes[2][from..]).zip(&lanes[3][from..])
+    {
+        s0 = advance(s0, b0);
+        s1 = advance(s1, b1);
+        s2 = advance(s2, b2);
+        s3 = advance(s3, b3);
+        offset += 1;
+        if s0.max(s1).max(s2).max(s3) >= table::FIRST_MATCH {
+            break;
+        }
+    }
+    *states = [s0, s1, s2, s3];
+    offset
 }
 
 /// Streams of [`for_each_hit`].
