@@ -788,7 +788,12 @@ mod tests {
             let within = start..start + next(text.len() - start + 1);
             paired.candidates(&text, within.clone(), &mut by_pairs);
             searched.candidates(&text, within.clone(), &mut by_search);
-            assert_eq!(by_pairs, by_search, "round {round}: {:?} in {within:?}", String::from_utf8_lossy(&text));
+            assert_eq!(
+                by_pairs,
+                by_search,
+                "round {round}: {:?} in {within:?}",
+                String::from_utf8_lossy(&text)
+            );
         }
     }
 

@@ -44,16 +44,15 @@ pub fn for_each_hit(text: &[u8], mut hit: impl FnMut(usize, usize, usize)) {
             report(state, begin[i] + offset - 1, owned_end[i], &mut hit);
         }
     }
-    let mut state = states;
     for i in 0..STREAMS {
         for at in begin[i] + together..read_end[i] {
-            step(text, at, &mut state[i], owned_end[i], &mut hit);
+            step(text, at, &mut states[i], owned_end[i], &mut hit);
         }
     }
 }
 
-/// Steps the four streams from `offset` until one of them reaches a match state, or to the end
-/// of the lanes (all of one length); returns the offset after the last byte stepped. Apart from
+/// Steps the four streams from offset `from` until one of them reaches a match state, or to the
+/// end of the lanes (all of one length); returns the offset after the last byte stepped. Apart from
 /// `for_each_hit`'s reporting, so that the loop keeps its states, lanes and tables in registers
 /// (inlined with the reporting, LLVM spilled three of the four states to the stack at every byte).
 #[inline(never)]
