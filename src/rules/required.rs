@@ -774,13 +774,8 @@ mod tests {
         let paired = StartFinder::new(&code);
         assert!(paired.pairs.is_some());
         let searched = StartFinder { pairs: None, ..StartFinder::new(&code) };
-        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = move |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
+        let mut rng = crate::rules::example::Rng::new(14);
+        let mut next = |n: usize| rng.below(n);
         let (mut by_pairs, mut by_search) = (Vec::new(), Vec::new());
         for round in 0..2000 {
             let text: Vec<u8> = (0..next(24)).map(|_| b"kKeEyYpPaAsS_tToO x"[next(19)]).collect();

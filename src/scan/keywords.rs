@@ -156,13 +156,8 @@ mod tests {
     #[test]
     fn streams_find_what_one_stream_finds() {
         let keywords: Vec<&str> = BUILTIN.iter().flat_map(|r| r.keywords().iter()).collect();
-        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut next = move |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
+        let mut rng = crate::rules::example::Rng::new(7);
+        let mut next = |n: usize| rng.below(n);
         for round in 0..300 {
             let len = SPLIT_FROM + next(4000);
             let mut text = Vec::with_capacity(len + 64);
