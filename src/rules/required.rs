@@ -28,7 +28,7 @@ const TOO_COMMON: u32 = 200;
 
 /// Children of an "any of" beyond this are not worth checking: a window almost surely holds one.
 const MAX_CHOICES: usize = 64;
-const _: () = assert!(MAX_CHOICES <= 64, "start_candidates keeps the literals as bits of a u64");
+const _: () = assert!(MAX_CHOICES <= 64, "StartFinder keeps the literals as bits of a u64");
 
 /// A repeated literal is required this many times at most (a prefix of a required literal is
 /// itself required).
@@ -186,7 +186,7 @@ fn lead_and_literals(hir: &Hir) -> Option<(usize, usize, Vec<Vec<u8>>)> {
                 }
                 reach += sub.properties().maximum_len()?;
                 // A part with no match past the start of the text (`^`) adds nothing: only
-                // matches at the start get through it, and `start_candidates` tries the start
+                // matches at the start get through it, and `StartFinder::candidates` tries the start
                 // whenever a literal is within `reach` of it.
                 near += shortest_past_start(sub).unwrap_or(0);
             }
@@ -249,17 +249,10 @@ fn prefix_literals(subs: &[Hir]) -> Option<Vec<Vec<u8>>> {
     (literals.len() <= MAX_CHOICES && literals.iter().all(|l| !l.is_empty())).then_some(literals)
 }
 
-/// The places in `within` where a match may start, ascending, given the code from [`starts`]:
-/// from `reach` to `near` bytes before an occurrence of one of its literals in `within`, or the
-/// start of the text when an occurrence is `reach` bytes or fewer from it. A rule run on many
-/// windows prepares a [`StartFinder`] once instead.
-pub fn start_candidates(code: &[u8], text: &[u8], within: std::ops::Range<usize>, out: &mut Vec<usize>) {
-    StartFinder::new(code).candidates(text, within, out);
-}
-
-/// A rule's [`starts`] code made ready to find start candidates (see [`start_candidates`]) in
-/// many windows: a keyword line each, for most rules, so setting up per window (decoding the
-/// literals, filling a table of 2 KiB) cost as much as scanning the line.
+/// A rule's [`starts`] code made ready to find where matches may start (see
+/// [`StartFinder::candidates`]) in many windows: a keyword line each, for most rules, so that
+/// setting up per window (decoding the literals, filling a table of 2 KiB) would cost as much as
+/// scanning the line. Prepared once per rule and engine.
 pub struct StartFinder<'c> {
     reach: usize,
     near: usize,
@@ -307,7 +300,9 @@ impl<'c> StartFinder<'c> {
         StartFinder { reach: usize::from(reach), near: usize::from(near), literals, pairs }
     }
 
-    /// The start candidates in `within` of `text` into `out` (cleared first), ascending.
+    /// The places in `within` of `text` where a match may start, into `out` (cleared first),
+    /// ascending: from `reach` to `near` bytes before an occurrence of one of the literals in
+    /// `within`, or the start of the text when an occurrence is `reach` bytes or fewer from it.
     pub fn candidates(&self, text: &[u8], within: std::ops::Range<usize>, out: &mut Vec<usize>) {
         out.clear();
         if self.literals.is_empty() {
@@ -362,7 +357,7 @@ fn finish(out: &mut Vec<usize>) {
     out.dedup();
 }
 
-/// Literals from which [`start_candidates`] scans a window once with a table of their first
+/// Literals from which [`StartFinder::candidates`] scans a window once with a table of their first
 /// bytes rather than searching it for each.
 const FIRST_BYTE_SCAN_FROM: usize = 3;
 
@@ -734,7 +729,7 @@ mod tests {
 
     fn candidates(pattern: &str, text: &str) -> Vec<usize> {
         let mut out = Vec::new();
-        start_candidates(&starts(pattern), text.as_bytes(), 0..text.len(), &mut out);
+        StartFinder::new(&starts(pattern)).candidates(text.as_bytes(), 0..text.len(), &mut out);
         out
     }
 
@@ -747,7 +742,7 @@ mod tests {
         assert_eq!(candidates(generic, "xpassword=1"), vec![0], "or one byte long");
         // Through a window: only its own places, and the start of the text only when inside it.
         let mut out = Vec::new();
-        start_candidates(&starts(generic), b"password secret", 1..15, &mut out);
+        StartFinder::new(&starts(generic)).candidates(b"password secret", 1..15, &mut out);
         assert_eq!(out, vec![8]);
         let optional = r"(?i)(?:[_.-]?[a-z]{2})?(?:password|api[_.-]?key|secret)=";
         assert_eq!(starts(optional)[..2], [3, 0], "an optional lead may be empty anywhere");

@@ -266,8 +266,8 @@ impl Engine {
         let regex = tiers.for_input(pattern, rule, window.len())?;
         let check = Relaxed { group: rule.relaxed_group(), exact: &|| tiers.exact(pattern, rule) };
         let check = (!rule.relaxed().is_empty()).then_some(&check);
-        let starts =
-            (!rule.starts().is_empty()).then(|| tiers.starts.get_or_init(|| StartFinder::new(rule.starts())));
+        let code = rule.starts();
+        let starts = (!code.is_empty()).then(|| tiers.starts.get_or_init(|| StartFinder::new(code)));
         let text = searched_text(rule, fragment.text, lowered);
         for_each_match(regex, starts, check, text, window, |caps| record(rule, fragment, caps, out))
     }
